@@ -17,7 +17,8 @@ var ErrTooLarge = errors.New("file too large")
 // access, through ReaderAt; the walk arranges the cheapest way to provide
 // it (a seek into an uncompressed layer, a memory buffer, or a spool file).
 //
-// A File is only valid during the callback that received it.
+// A File, and any byte slice its methods return, is only valid during
+// the callback that received it: the walk reuses its buffers.
 type File struct {
 	Path     string // absolute, slash-separated, cleaned: "/var/lib/dpkg/status"
 	Mode     fs.FileMode
@@ -35,6 +36,7 @@ type File struct {
 	open     func() (*os.File, error)
 	osf      *os.File
 	buf      []byte
+	scratch  *[]byte // the layer walk's reusable buffer, for materialize
 	spool    *os.File
 	limits   *Limits
 	tmp      *TempDir
@@ -44,6 +46,14 @@ type File struct {
 // already in memory (files nested in archives).
 func NewFile(path string, mode fs.FileMode, data []byte) *File {
 	return &File{Path: path, Mode: mode, Size: int64(len(data)), buf: data, limits: DefaultLimits()}
+}
+
+// NewFileTemp is NewFile for content that a plug-in may need as a file on
+// disk: LocalPath spools it into tmp.
+func NewFileTemp(path string, mode fs.FileMode, data []byte, tmp *TempDir) *File {
+	f := NewFile(path, mode, data)
+	f.tmp = tmp
+	return f
 }
 
 // Open returns a reader over the whole content. It may be called more than
@@ -236,7 +246,18 @@ func (f *File) materialize() error {
 	}
 	r := f.takeStream()
 	if f.Size <= f.limits.MemBuffer || f.tmp == nil {
-		b := make([]byte, f.Size)
+		var b []byte
+		if f.scratch != nil {
+			// Reuse the walk's buffer: buffering every executable of a
+			// streamed layer would otherwise allocate (and fault in) each
+			// one afresh.
+			if int64(cap(*f.scratch)) < f.Size {
+				*f.scratch = make([]byte, f.Size+f.Size/4)
+			}
+			b = (*f.scratch)[:f.Size]
+		} else {
+			b = make([]byte, f.Size)
+		}
 		if _, err := io.ReadFull(r, b); err != nil {
 			return fmt.Errorf("%s: read: %w", f.Path, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -181,6 +182,7 @@ func walkLayer(ctx context.Context, l *Layer, li *layerIndex, v *View, opts Walk
 	}
 
 	seq := 0
+	var scratch []byte
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -193,7 +195,7 @@ func walkLayer(ctx context.Context, l *Layer, li *layerIndex, v *View, opts Walk
 			return fmt.Errorf("%s: read tar after %d entries: %v: %w", layerName(l), seq, err, ErrCorrupt)
 		}
 		if out != nil {
-			if err := checkBomb(l, raw.n, out.n, opts.Limits); err != nil {
+			if err := checkBomb(l, raw.n.Load(), out.n.Load(), opts.Limits); err != nil {
 				return err
 			}
 		}
@@ -226,7 +228,7 @@ func walkLayer(ctx context.Context, l *Layer, li *layerIndex, v *View, opts Walk
 		isDir := hdr.Typeflag == tar.TypeDir
 		li.add(v.hash(p), seq, isDir)
 
-		f := &File{Path: p, Mode: mode, Size: hdr.Size, Layer: l.Index, seq: seq, limits: opts.Limits, tmp: opts.Temp}
+		f := &File{Path: p, Mode: mode, Size: hdr.Size, Layer: l.Index, seq: seq, limits: opts.Limits, tmp: opts.Temp, scratch: &scratch}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 			if seekable != nil && hdr.Typeflag != tar.TypeGNUSparse && !isSparse(hdr) {
@@ -301,14 +303,14 @@ func checkBomb(l *Layer, raw, out int64, lim *Limits) error {
 
 type countingReader struct {
 	r        io.Reader
-	n        int64
+	n        atomic.Int64 // read by the walk while a decompressor goroutine counts
 	progress Progress
 	layer    int
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	if c.progress != nil && n > 0 {
 		c.progress.Add(c.layer, int64(n))
 	}
