@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/seawall-dev/seawall/internal/inventory"
@@ -42,6 +43,19 @@ func writeJSON(w io.Writer, inv *inventory.Inventory, meta Meta) error {
 	}
 	if doc.Packages == nil {
 		doc.Packages = []inventory.Package{}
+	}
+	// The schema promises arrays, never null: copy the packages only when
+	// one of them lacks locations.
+	for i := range doc.Packages {
+		if doc.Packages[i].Locations == nil {
+			doc.Packages = slices.Clone(doc.Packages)
+			for j := i; j < len(doc.Packages); j++ {
+				if doc.Packages[j].Locations == nil {
+					doc.Packages[j].Locations = []inventory.Location{}
+				}
+			}
+			break
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -17,10 +17,13 @@ import (
 const (
 	FormatJSON      = "json"
 	FormatTable     = "table"
+	FormatCycloneDX = "cyclonedx" // CycloneDX 1.6 JSON
+	FormatSPDX      = "spdx"      // SPDX 2.3 JSON
 )
 
-// SBOMFormats lists what `seawall sbom --format` accepts.
-var SBOMFormats = []string{FormatTable, FormatJSON}
+// SBOMFormats lists what `seawall sbom --format` accepts. CycloneDX and
+// SPDX are also accepted with a "-json" suffix, as syft and trivy spell them.
+var SBOMFormats = []string{FormatTable, FormatJSON, FormatCycloneDX, FormatSPDX}
 
 // Meta is what a document says about its own making.
 type Meta struct {
@@ -50,6 +53,10 @@ func WriteSBOM(w io.Writer, format string, inv *inventory.Inventory, meta Meta) 
 		return writeJSON(w, inv, meta)
 	case FormatTable:
 		return writeTable(w, inv)
+	case FormatCycloneDX, FormatCycloneDX + "-json":
+		return writeCycloneDX(w, inv, meta)
+	case FormatSPDX, FormatSPDX + "-json":
+		return writeSPDX(w, inv, meta)
 	}
 	return fmt.Errorf("unknown format %q: choose one of %s", format, strings.Join(SBOMFormats, ", "))
 }

@@ -47,13 +47,17 @@ func writeTable(w io.Writer, inv *inventory.Inventory) error {
 				loc += fmt.Sprintf(" (+%d)", len(p.Locations)-1)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, p.Version, p.Type, src, loc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, displayVersion(&p), p.Type, src, loc)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if n := len(inv.Warnings); n > 0 {
-		fmt.Fprintf(w, "\n%d warnings (see --format json for all):\n", n)
+		noun := "warnings"
+		if n == 1 {
+			noun = "warning"
+		}
+		fmt.Fprintf(w, "\n%d %s (see --format json for all):\n", n, noun)
 		for i, m := range inv.Warnings {
 			if i == 10 {
 				fmt.Fprintf(w, "  … %d more\n", n-10)
