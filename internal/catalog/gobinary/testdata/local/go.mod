@@ -1,0 +1,3 @@
+module example.com/seawall/local
+
+go 1.22

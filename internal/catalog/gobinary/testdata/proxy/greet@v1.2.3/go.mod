@@ -1,0 +1,3 @@
+module example.com/seawall/greet
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/seawall/old
+
+go 1.22
