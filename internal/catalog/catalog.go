@@ -249,7 +249,10 @@ type warnings struct {
 }
 
 func (w *warnings) add(msg string) {
-	w.log.Warn(msg)
+	// Each warning is in the inventory; the log only gets them at Info so
+	// that a scan of a big tree does not flood the terminal. The CLI
+	// prints a one-line summary instead.
+	w.log.Info(msg)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.msgs) >= w.max {

@@ -86,6 +86,9 @@ func (t *targetFlags) inventory(ctx context.Context, e *env, args []string) (*in
 	if bar != nil {
 		bar.Finish()
 	}
+	if err == nil && len(inv.Warnings) > 0 {
+		e.log.Warn(fmt.Sprintf("%d files could not be read completely; the report lists them (or run with --log-level info)", len(inv.Warnings)))
+	}
 	return inv, err
 }
 

@@ -33,7 +33,7 @@ func identify(fileName string, mf *manifest, poms []pomProps) []inventory.Packag
 			Version:   p.version,
 			Metadata:  map[string]string{"evidence": evidencePom},
 		}
-		if own.describes(p) || (len(poms) == 1 && !own.complete()) {
+		if own.describes(p, len(poms) == 1) {
 			described = true
 			pkg.Licenses = lic
 		}
@@ -62,16 +62,36 @@ func (id identity) complete() bool { return id.name != "" && id.version != "" }
 
 // describes reports whether pom.properties p is the archive itself rather
 // than a library shaded into it.
-func (id identity) describes(p pomProps) bool {
+//
+// A lone pom.properties usually is, even under a renamed file: Debian's
+// "maven3-core.jar" holds org.apache.maven:maven-core, and
+// "geronimo-interceptor-3.0-spec.jar" holds geronimo-interceptor_3.0_spec
+// 1.0.1. It is not when name and version both disagree: Debian's guice.jar
+// (Guice 4.2.3) carries only the pom.properties of the cglib it shades.
+func (id identity) describes(p pomProps, lone bool) bool {
 	if id.name == "" {
-		return false
+		return lone
 	}
 	if strings.EqualFold(id.name, p.artifact) {
 		return true
 	}
-	// "guava-31.1-jre.jar" or a renamed "foo-bar-1.0.jar" for foo-bar-core.
-	return id.version == p.version &&
-		(strings.HasPrefix(id.name, p.artifact) || strings.HasPrefix(p.artifact, id.name))
+	a, b := strings.ToLower(id.name), strings.ToLower(p.artifact)
+	related := strings.Contains(a, b) || strings.Contains(b, a)
+	if lone {
+		return related || id.version == p.version
+	}
+	if id.version != p.version {
+		return false
+	}
+	// A name taken from the manifest is a module or bundle name
+	// ("org.apache.commons.io" for commons-io), not an artifactId, so the
+	// same version is the evidence that counts.
+	if id.evidence == evidenceManifest {
+		return true
+	}
+	// "guava-31.1-jre.jar", a renamed "foo-bar-1.0.jar" for foo-bar-core, or
+	// the bundle name "interpolation" for plexus-interpolation.
+	return related
 }
 
 // ownIdentity infers the archive's coordinate. The file name wins for
@@ -90,6 +110,13 @@ func ownIdentity(fileName string, mf *manifest) identity {
 	}
 	if id.complete() {
 		id.group = inferGroup(id.name, mf)
+		if id.group == "" {
+			// Nothing names the group. Many old artifacts use their
+			// artifactId as groupId (aopalliance, commons-io); guessing
+			// that keeps the PURL valid (Maven PURLs need a namespace) and
+			// can only add matches, never match another project's advisory.
+			id.group = id.name
+		}
 	}
 	return id
 }

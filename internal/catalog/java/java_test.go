@@ -163,7 +163,7 @@ func TestRead(t *testing.T) {
 			path: "/app/no_pom_properties-2.4.0.jar",
 			data: func(t *testing.T) []byte { return readFixture(t, "scalibr/no_pom_properties-2.4.0.jar") },
 			// No evidence of a groupId: left empty rather than guessed.
-			want: []inventory.Package{maven("", "no_pom_properties", "2.4.0", ev(evidenceFilename), "")},
+			want: []inventory.Package{maven("no_pom_properties", "no_pom_properties", "2.4.0", ev(evidenceFilename), "")},
 		},
 		{
 			name: "file name without a version says nothing",
@@ -180,7 +180,7 @@ func TestRead(t *testing.T) {
 			name: "pom.properties without groupId is ignored; the file name remains",
 			path: "/app/pom_missing_group_id-2.4.0.jar",
 			data: func(t *testing.T) []byte { return readFixture(t, "scalibr/pom_missing_group_id-2.4.0.jar") },
-			want: []inventory.Package{maven("", "pom_missing_group_id", "2.4.0", ev(evidenceFilename), "")},
+			want: []inventory.Package{maven("pom_missing_group_id", "pom_missing_group_id", "2.4.0", ev(evidenceFilename), "")},
 		},
 		{
 			name: "OSGi bundle: file name, groupId from the dotted name",
@@ -222,7 +222,7 @@ func TestRead(t *testing.T) {
 			name: "manifest without any groupId evidence",
 			path: "/app/some-package-1.2.3.jar",
 			data: func(t *testing.T) []byte { return manifestJar(t, "scalibr/manifest-no-group-id/MANIFEST.MF") },
-			want: []inventory.Package{maven("", "some-package", "1.2.3", ev(evidenceFilename), "")},
+			want: []inventory.Package{maven("some-package", "some-package", "1.2.3", ev(evidenceFilename), "")},
 		},
 		{
 			name: "bundle plugin: artifactId from Bundle-SymbolicName, version from Bundle-Version",
@@ -249,7 +249,7 @@ func TestRead(t *testing.T) {
 			want: []inventory.Package{
 				nestedGuava,
 				maven("com.some.package", "package-name", "1.2.3", ev(evidencePom), "/app/x.war!/WEB-INF/lib/simple.jar"),
-				maven("", "no_pom_properties", "2.4.0", ev(evidenceFilename), "/app/x.war!/WEB-INF/lib/no_pom_properties-2.4.0.jar"),
+				maven("no_pom_properties", "no_pom_properties", "2.4.0", ev(evidenceFilename), "/app/x.war!/WEB-INF/lib/no_pom_properties-2.4.0.jar"),
 			},
 		},
 		{
@@ -260,7 +260,7 @@ func TestRead(t *testing.T) {
 				return mkzip(t, entry{name: "web-1.0.war", data: war})
 			},
 			want: []inventory.Package{
-				maven("", "web", "1.0", ev(evidenceFilename), "/opt/app.ear!/web-1.0.war"),
+				maven("web", "web", "1.0", ev(evidenceFilename), "/opt/app.ear!/web-1.0.war"),
 				maven("com.some.package", "package-name", "1.2.3", ev(evidencePom), "/opt/app.ear!/web-1.0.war!/WEB-INF/lib/simple.jar"),
 			},
 		},
@@ -278,7 +278,7 @@ func TestRead(t *testing.T) {
 			want: []inventory.Package{
 				maven("com.google.guava", "guava", "31.1-jre", ev(evidencePom), ""),
 				maven("org.anchore", "example-java-app-maven", "0.1.0", ev(evidencePom), ""),
-				maven("", "myservice", "2.0", ev(evidenceFilename), ""),
+				maven("myservice", "myservice", "2.0", ev(evidenceFilename), ""),
 			},
 		},
 		{
@@ -718,5 +718,64 @@ func TestSharedGuava(t *testing.T) {
 	want.Licenses = []string{"http://www.apache.org/licenses/LICENSE-2.0.txt"}
 	if diff := cmp.Diff([]inventory.Package{want}, got); diff != "" {
 		t.Errorf("Catalog (-want +got):\n%s", diff)
+	}
+}
+
+// TestIdentifyRenamedJars covers how Debian ships jars: renamed files
+// ("commons-io.jar"), a manifest naming an OSGi bundle, and one
+// pom.properties that may or may not be the jar itself.
+func TestIdentifyRenamedJars(t *testing.T) {
+	mf := func(s string) *manifest { return parseManifest([]byte(s)) }
+	type coord struct{ Group, Name, Version string }
+	tests := []struct {
+		name string
+		file string
+		mf   *manifest
+		poms []pomProps
+		want []coord
+	}{
+		{
+			name: "bundle name differs from the lone pom's artifactId, same version",
+			file: "commons-io.jar",
+			mf:   mf("Bundle-SymbolicName: org.apache.commons.io\nBundle-Version: 2.11.0\nImplementation-Version: 2.11.0\n"),
+			poms: []pomProps{{group: "commons-io", artifact: "commons-io", version: "2.11.0"}},
+			want: []coord{{"commons-io", "commons-io", "2.11.0"}},
+		},
+		{
+			name: "bundle name inside the artifactId, versions spelled differently",
+			file: "plexus-interpolation.jar",
+			mf:   mf("Bundle-SymbolicName: org.codehaus.plexus.interpolation\nBundle-Version: 1.26.0\n"),
+			poms: []pomProps{{group: "org.codehaus.plexus", artifact: "plexus-interpolation", version: "1.26"}},
+			want: []coord{{"org.codehaus.plexus", "plexus-interpolation", "1.26"}},
+		},
+		{
+			name: "file name that is not the artifactId",
+			file: "geronimo-interceptor-3.0-spec.jar",
+			poms: []pomProps{{group: "org.apache.geronimo.specs", artifact: "geronimo-interceptor_3.0_spec", version: "1.0.1"}},
+			want: []coord{{"org.apache.geronimo.specs", "geronimo-interceptor_3.0_spec", "1.0.1"}},
+		},
+		{
+			name: "the lone pom.properties is a shaded library, not the jar",
+			file: "guice.jar",
+			mf:   mf("Automatic-Module-Name: com.google.guice\nBundle-Name: guice\nBundle-SymbolicName: com.google.inject\nBundle-Version: 4.2.3\n"),
+			poms: []pomProps{{group: "cglib", artifact: "cglib", version: "3.2.12"}},
+			want: []coord{{"cglib", "cglib", "3.2.12"}, {"com.google.inject", "guice", "4.2.3"}},
+		},
+		{
+			name: "no evidence for a group: the artifactId stands in",
+			file: "aopalliance-1.0.jar",
+			want: []coord{{"aopalliance", "aopalliance", "1.0"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []coord
+			for _, p := range identify(tc.file, tc.mf, tc.poms) {
+				got = append(got, coord{p.Namespace, p.Name, p.Version})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }
