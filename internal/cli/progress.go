@@ -20,10 +20,11 @@ type progressBar struct {
 	stop    chan struct{}
 	stopped sync.WaitGroup
 	started time.Time
+	delay   time.Duration // nothing is drawn for quick scans
 }
 
 func newProgressBar(w io.Writer) *progressBar {
-	return &progressBar{w: w, stop: make(chan struct{})}
+	return &progressBar{w: w, stop: make(chan struct{}), delay: 300 * time.Millisecond}
 }
 
 func (p *progressBar) Start(layers []*image.Layer) {
@@ -42,7 +43,7 @@ func (p *progressBar) Start(layers []*image.Layer) {
 			case <-p.stop:
 				return
 			case <-t.C:
-				if time.Since(p.started) > 300*time.Millisecond {
+				if time.Since(p.started) >= p.delay {
 					p.draw()
 				}
 			}
