@@ -111,7 +111,22 @@ type Finding struct {
 	// Suppression is set when an ignore file or a VEX statement accepted
 	// the finding; suppressed findings never fail a gate.
 	Suppression *Suppression `json:"suppression,omitempty"`
+	// VEX is what a VEX document said about the finding when that did not
+	// suppress it: that it is affected, fixed or under investigation.
+	VEX *VEXNote `json:"vex,omitempty"`
 }
+
+// Active reports whether the finding counts against a gate: it is neither
+// suppressed nor withdrawn.
+func (f *Finding) Active() bool {
+	return f.Suppression == nil && f.Status != StatusWithdrawn
+}
+
+// Suppression sources.
+const (
+	SuppressedByIgnoreFile = "ignorefile"
+	SuppressedByVEX        = "vex"
+)
 
 // Suppression records why a finding does not count.
 type Suppression struct {
@@ -120,6 +135,14 @@ type Suppression struct {
 	Justification string    `json:"justification,omitempty"` // VEX justification
 	Expires       time.Time `json:"expires,omitzero"`
 	By            string    `json:"by,omitempty"` // the file or document that said so
+}
+
+// VEXNote records a VEX statement that matched a finding without
+// suppressing it.
+type VEXNote struct {
+	Status    string `json:"status"`              // "affected", "fixed" or "under_investigation"
+	Statement string `json:"statement,omitempty"` // the action statement, impact statement or status notes
+	By        string `json:"by,omitempty"`        // the document that said so
 }
 
 // DBInfo describes the vulnerability database a report was made with.

@@ -1,5 +1,6 @@
 // Package report renders inventories and findings in the formats users and
-// their tools read: Seawall's own JSON, tables, CycloneDX and SPDX.
+// their tools read: Seawall's own JSON, tables, CycloneDX and SPDX, and for
+// scan reports also SARIF, JUnit XML and Markdown.
 package report
 
 import (
