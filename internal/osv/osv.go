@@ -29,7 +29,7 @@ type Vulnerability struct {
 
 // Affected is one package the vulnerability affects, with the versions.
 type Affected struct {
-	Package           Package         `json:"package" yaml:"package"`
+	Package           Package         `json:"package,omitzero" yaml:"package,omitempty"`
 	Severity          []Severity      `json:"severity,omitempty" yaml:"severity,omitempty"`
 	Ranges            []Range         `json:"ranges,omitempty" yaml:"ranges,omitempty"`
 	Versions          []string        `json:"versions,omitempty" yaml:"versions,omitempty"`
