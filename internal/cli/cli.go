@@ -63,6 +63,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "print no progress and only errors")
 	root.AddCommand(
 		newSBOMCmd(e),
+		newScanCmd(e),
+		newDBCmd(e),
 		newVersionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
