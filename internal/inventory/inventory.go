@@ -12,17 +12,24 @@ import (
 
 // Package types, as used in package URLs (https://github.com/package-url/purl-spec).
 const (
-	TypeDeb      = "deb"
-	TypeAPK      = "apk"
-	TypeRPM      = "rpm"
-	TypeGolang   = "golang"
-	TypeNPM      = "npm"
-	TypePyPI     = "pypi"
-	TypeMaven    = "maven"
-	TypeCargo    = "cargo"
-	TypeGem      = "gem"
-	TypeComposer = "composer"
-	TypeNuGet    = "nuget"
+	TypeDeb       = "deb"
+	TypeAPK       = "apk"
+	TypeRPM       = "rpm"
+	TypeGolang    = "golang"
+	TypeNPM       = "npm"
+	TypePyPI      = "pypi"
+	TypeMaven     = "maven"
+	TypeCargo     = "cargo"
+	TypeGem       = "gem"
+	TypeComposer  = "composer"
+	TypeNuGet     = "nuget"
+	TypePub       = "pub"
+	TypeHex       = "hex"
+	TypeSwift     = "swift"
+	TypeCocoapods = "cocoapods"
+	TypeConan     = "conan"
+	TypeJulia     = "julia"
+	TypeConda     = "conda"
 )
 
 // Package is one installed or declared software package.
@@ -171,7 +178,8 @@ func firstPath(p *Package) string {
 
 // Ecosystem returns the OSV ecosystem name for a package type, without a
 // distro release ("Debian", not "Debian:12"). OS package types map through
-// the distro, which the caller supplies.
+// the distro, which the caller supplies. CocoaPods and conda have no OSV
+// ecosystem and give "".
 func Ecosystem(typ string, d *Distro) string {
 	switch typ {
 	case TypeGolang:
@@ -190,6 +198,16 @@ func Ecosystem(typ string, d *Distro) string {
 		return "Packagist"
 	case TypeNuGet:
 		return "NuGet"
+	case TypePub:
+		return "Pub"
+	case TypeHex:
+		return "Hex"
+	case TypeSwift:
+		return "SwiftURL"
+	case TypeConan:
+		return "ConanCenter"
+	case TypeJulia:
+		return "Julia"
 	case TypeDeb, TypeAPK, TypeRPM:
 		if d == nil {
 			return ""

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/seawall-dev/seawall/internal/inventory"
+	"github.com/seawall-dev/seawall/internal/version"
 )
 
 // target is where one package is looked up and how its version compares.
@@ -58,6 +59,11 @@ var languageEcosystems = map[string]string{
 	inventory.TypeGem:      "RubyGems",
 	inventory.TypeComposer: "Packagist",
 	inventory.TypeNuGet:    "NuGet",
+	inventory.TypePub:      "Pub",
+	inventory.TypeHex:      "Hex",
+	inventory.TypeSwift:    "SwiftURL",
+	inventory.TypeJulia:    "Julia",
+	inventory.TypeConan:    "ConanCenter",
 }
 
 // targetFor maps a package to the database ecosystems, name and version
@@ -95,6 +101,9 @@ func languageTarget(p *inventory.Package, eco string, ecos ecosystems) (target, 
 	}
 	if name == "" || v == "" {
 		return target{}, &uncovered{eco, "package without a name or version"}
+	}
+	if !version.Supported(eco) {
+		return target{}, &uncovered{eco, "Seawall has no version ordering for " + eco + " yet, so its advisories cannot be evaluated"}
 	}
 	if !ecos.have[eco] {
 		return target{}, &uncovered{eco, "the vulnerability database has no " + eco + " advisories"}

@@ -86,8 +86,12 @@ func TestTargetFor(t *testing.T) {
 			target{[]string{"RubyGems"}, "nokogiri", "1.13.3", "RubyGems"}, nil},
 		{"NuGet", inventory.Package{Type: inventory.TypeNuGet, Name: "Newtonsoft.Json", Version: "12.0.1"}, nil, false,
 			target{[]string{"NuGet"}, "Newtonsoft.Json", "12.0.1", "NuGet"}, nil},
-		{"unknown type", inventory.Package{Type: "swift", Name: "x", Version: "1"}, nil, false,
-			target{}, &uncovered{"swift", "no OSV ecosystem is known for this package type"}},
+		{"unknown type", inventory.Package{Type: "cocoapods", Name: "x", Version: "1"}, nil, false,
+			target{}, &uncovered{"cocoapods", "no OSV ecosystem is known for this package type"}},
+		{"no version ordering", inventory.Package{Type: inventory.TypeConan, Name: "zlib", Version: "1.2.12"}, nil, false,
+			target{}, &uncovered{"ConanCenter", "Seawall has no version ordering for ConanCenter yet, so its advisories cannot be evaluated"}},
+		{"ecosystem absent from the database", inventory.Package{Type: inventory.TypeSwift, Name: "github.com/apple/swift-nio", Version: "2.41.0"}, nil, false,
+			target{}, &uncovered{"SwiftURL", "the vulnerability database has no SwiftURL advisories"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 // "distro" qualifier from d.
 func For(p *inventory.Package, d *inventory.Distro) string {
 	ns, name := p.Namespace, p.Name
+	var subpath string
 	var q []packageurl.Qualifier
 	add := func(k, v string) {
 		if v != "" {
@@ -70,9 +71,30 @@ func For(p *inventory.Package, d *inventory.Distro) string {
 				ns, name = name[:i], name[i+1:]
 			}
 		}
+	case inventory.TypeSwift:
+		// A Swift package is named by its repository: the namespace is
+		// the host and owner ("github.com/apple"), the name the repository.
+		if ns == "" {
+			if i := strings.LastIndex(name, "/"); i > 0 {
+				ns, name = name[:i], name[i+1:]
+			}
+		}
+	case inventory.TypeCocoapods:
+		// A subspec ("GoogleUtilities/NSData+zlib") is the pod's subpath.
+		if i := strings.Index(name, "/"); i > 0 {
+			name, subpath = name[:i], name[i+1:]
+		}
+	case inventory.TypePub:
+		name = strings.ToLower(name)
+	case inventory.TypeHex:
+		// The namespace, when there is one, is a hex.pm organisation.
+		ns, name = strings.ToLower(ns), strings.ToLower(name)
+	case inventory.TypeJulia:
+		// Julia names are unique only together with the package's UUID.
+		add("uuid", p.Metadata["uuid"])
 	}
 	sort.Slice(q, func(i, j int) bool { return q[i].Key < q[j].Key })
-	return packageurl.NewPackageURL(p.Type, ns, name, p.Version, q, "").ToString()
+	return packageurl.NewPackageURL(p.Type, ns, name, p.Version, q, subpath).ToString()
 }
 
 func osNamespace(typ string, d *inventory.Distro) string {

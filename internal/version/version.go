@@ -80,6 +80,8 @@ var schemes = map[string]*scheme{
 	"crates.io": &semverScheme,
 	"Go":        &semverScheme,
 	"Hex":       &semverScheme,
+	"SwiftURL":  &semverScheme, // Swift packages are versioned by SemVer tags
+	"Julia":     &semverScheme, // Pkg.jl versions are SemVer
 	"Pub":       &pubScheme,
 
 	"PyPI":      &pep440Scheme,

@@ -48,10 +48,10 @@ func (*Cataloger) Catalog(ctx context.Context, f *image.File) ([]inventory.Packa
 	return Parse(b)
 }
 
-// Parse reads a Gemfile.lock. Gems come from the "specs:" of every source
-// section: GEM (a gem server), GIT and PATH (marked in
-// Metadata["source"], as "git+<remote>#<revision>" and "local") and
-// PLUGIN SOURCE. A spec is a four-space-indented "name (version)" line;
+// Parse reads a Gemfile.lock. Gems come from the "specs:" of the GEM (a
+// gem server), GIT (marked in Metadata["source"] as
+// "git+<remote>#<revision>") and PLUGIN SOURCE sections; PATH gems are
+// the project's own or vendored code and are left out. A spec is a four-space-indented "name (version)" line;
 // a platform-specific gem's version carries its platform,
 // "nokogiri (1.13.3-x86_64-linux)", which goes to Metadata["platform"].
 // Gems named under DEPENDENCIES are Direct. The lockfile does not record
@@ -111,7 +111,9 @@ func Parse(b []byte) ([]inventory.Package, error) {
 				}
 				addMeta(&p, "source", src)
 			case "PATH":
-				addMeta(&p, "source", "local")
+				// The project's own gem, or a vendored one: local code, not
+				// a published gem, as the other catalogers treat it.
+				continue
 			}
 			key := p.Name + "@" + p.Version
 			if _, ok := seen[key]; ok {

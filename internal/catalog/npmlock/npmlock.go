@@ -1,6 +1,7 @@
 // Package npmlock reads the JavaScript packages a project declares in its
 // lockfiles: package-lock.json and npm-shrinkwrap.json (v1, v2, v3),
-// yarn.lock (classic v1 and berry v2+) and pnpm-lock.yaml (v5, v6, v9).
+// yarn.lock (classic v1 and berry v2+), pnpm-lock.yaml (v5, v6, v9) and
+// Bun's text bun.lock.
 //
 // Every lockfile format names packages that come from the project itself:
 // the root, workspace members, and "file:", "link:", "portal:" directories.
@@ -29,7 +30,7 @@ import (
 // MB; anything larger is not a lockfile anyone committed.
 const maxLockfile = 64 << 20
 
-// Cataloger reads npm, yarn and pnpm lockfiles.
+// Cataloger reads npm, yarn, pnpm and Bun lockfiles.
 type Cataloger struct{}
 
 // New returns an npm lockfile cataloger.
@@ -40,7 +41,7 @@ func (*Cataloger) Name() string { return "npm-lock" }
 // Declared reports that lockfiles hold declared, not installed, packages.
 func (*Cataloger) Declared() bool { return true }
 
-// Wants accepts the four lockfile names outside node_modules. A lockfile
+// Wants accepts the five lockfile names outside node_modules. A lockfile
 // inside node_modules came with a published package; npm ignores it and
 // what is installed is read from node_modules itself.
 func (*Cataloger) Wants(p string, mode fs.FileMode) bool {
@@ -48,7 +49,7 @@ func (*Cataloger) Wants(p string, mode fs.FileMode) bool {
 		return false
 	}
 	switch path.Base(p) {
-	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml":
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock":
 		return !strings.Contains(p, "/node_modules/")
 	}
 	return false
@@ -64,6 +65,8 @@ func (c *Cataloger) Catalog(ctx context.Context, f *image.File) ([]inventory.Pac
 		return ParseYarn(ctx, b)
 	case "pnpm-lock.yaml":
 		return ParsePnpm(ctx, b)
+	case "bun.lock":
+		return ParseBun(ctx, b)
 	default:
 		return ParsePackageLock(ctx, b)
 	}

@@ -97,6 +97,8 @@ func TestWants(t *testing.T) {
 		{"shrinkwrap", "/app/npm-shrinkwrap.json", 0o644, true},
 		{"yarn", "/src/yarn.lock", 0o644, true},
 		{"pnpm", "/pnpm-lock.yaml", 0o644, true},
+		{"bun", "/app/bun.lock", 0o644, true},
+		{"binary bun", "/app/bun.lockb", 0o644, false},
 		{"in node_modules", "/app/node_modules/x/package-lock.json", 0o644, false},
 		{"hidden lockfile", "/app/node_modules/.package-lock.json", 0o644, false},
 		{"other name", "/app/package.json", 0o644, false},
@@ -126,6 +128,7 @@ func TestCatalogDispatch(t *testing.T) {
 		{"shrinkwrap", "/a/npm-shrinkwrap.json", "packagelock/trivy-npm.json", 13},
 		{"yarn", "/a/yarn.lock", "yarn/trivy-yarn.lock", 3},
 		{"pnpm", "/a/pnpm-lock.yaml", "pnpm/trivy-pnpm.yaml", 2},
+		{"bun", "/a/bun.lock", "bun/trivy-bun.lock", 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,6 +390,12 @@ func TestTrivyGolden(t *testing.T) {
 			extra: []string{"asap@2.0.6", "promise@8.0.3"}, missing: []string{"integration@1.0.0"},
 		},
 		{name: "pnpm", golden: "pnpm.json.golden", ours: trivyPnpm},
+		{
+			// Trivy leaves dev dependencies out unless asked; Seawall
+			// reports them marked Dev.
+			name: "bun", golden: "bun.json.golden", ours: trivyBun,
+			extra: []string{"@types/bun@1.2.14", "@types/node@22.15.21", "bun-types@1.2.14", "undici-types@6.21.0"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

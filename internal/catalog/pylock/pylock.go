@@ -1,7 +1,7 @@
 // Package pylock reads the Python packages a project declares:
 // requirements files (pinned entries only), poetry.lock, Pipfile.lock,
-// uv.lock and PEP 751 pylock.toml. Installed distributions are read by
-// catalog/python.
+// uv.lock, pdm.lock and PEP 751 pylock.toml. Installed distributions are
+// read by catalog/python.
 //
 // Packages that are the project's own code (the root project, workspace
 // members, editable and local-directory sources) are left out: they are
@@ -46,7 +46,7 @@ func (*Cataloger) Declared() bool { return true }
 func kind(p string) string {
 	dir, base := path.Split(p)
 	switch base {
-	case "poetry.lock", "Pipfile.lock", "uv.lock", "pylock.toml":
+	case "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "pylock.toml":
 		return base
 	}
 	if strings.HasPrefix(base, "pylock.") && strings.HasSuffix(base, ".toml") {
@@ -86,6 +86,8 @@ func (c *Cataloger) Catalog(ctx context.Context, f *image.File) ([]inventory.Pac
 		return ParsePipfile(ctx, b)
 	case "uv.lock":
 		return ParseUV(ctx, b)
+	case "pdm.lock":
+		return ParsePdm(ctx, b)
 	case "pylock.toml":
 		return ParsePylock(ctx, b)
 	default:

@@ -100,6 +100,7 @@ func TestWants(t *testing.T) {
 		{"poetry", "/app/poetry.lock", 0o644, true},
 		{"pipenv", "/app/Pipfile.lock", 0o644, true},
 		{"uv", "/app/uv.lock", 0o644, true},
+		{"pdm", "/app/pdm.lock", 0o644, true},
 		{"pylock", "/app/pylock.toml", 0o644, true},
 		{"named pylock", "/app/pylock.dev.toml", 0o644, true},
 		{"requirements.in", "/app/requirements.in", 0o644, false},
@@ -133,6 +134,7 @@ func TestCatalogDispatch(t *testing.T) {
 		{"poetry", "/a/poetry.lock", "poetry/trivy-poetry.lock", 3},
 		{"pipenv", "/a/Pipfile.lock", "pipfile/trivy-Pipfile.lock", 1},
 		{"uv", "/a/uv.lock", "uv/trivy-uv.lock", 3},
+		{"pdm", "/a/pdm.lock", "pdm/scalibr-two-packages.toml", 2},
 		{"pylock", "/a/pylock.toml", "pylock/trivy-pylock.toml", 3},
 	}
 	for _, tt := range tests {
@@ -326,6 +328,91 @@ func TestUV(t *testing.T) {
 	})
 }
 
+func TestPdm(t *testing.T) {
+	runCases(t, "pdm", ParsePdm, []parseCase{
+		{name: "one package", file: "scalibr-single-package.toml", want: pkgs("toml@0.10.2")},
+		{name: "two packages", file: "scalibr-two-packages.toml", want: pkgs("six@1.16.0", "toml@0.10.2")},
+		{name: "dev group", file: "scalibr-dev-dependency.toml", want: []inventory.Package{
+			pkg("pyroute2@0.7.11", "dev"), pkg("toml@0.10.2"), pkg("win-inet-pton@1.1.0", "dev"),
+		}},
+		{
+			// "tmp" is an optional group; pdm.lock cannot tell it from a
+			// development group, and packages only it needs are Dev.
+			name: "optional group", file: "scalibr-optional-dependency.toml",
+			want: []inventory.Package{pkg("pyroute2@0.7.11", "dev"), pkg("toml@0.10.2"), pkg("win-inet-pton@1.1.0", "dev")},
+		},
+		{name: "git source", file: "scalibr-git-dependency.toml", want: pkgs("toml@0.10.2")},
+		{name: "names outside the package table", file: "scalibr-names-outside-package-block.toml", want: pkgs("first-pkg@1.0.0", "second-pkg@2.0.0")},
+		{name: "empty file", file: "scalibr-empty-file.toml"},
+		{name: "metadata only", file: "scalibr-empty.toml"},
+		{name: "not TOML", file: "scalibr-not-toml.txt", wantErr: true},
+		{
+			// idna is in "default" and "security": not Dev.
+			name: "groups, syft", file: "syft-pdm-lock.lock",
+			want: []inventory.Package{
+				pkg("certifi@2025.1.31", "dev"), pkg("chardet@3.0.4"), pkg("charset-normalizer@2.0.12", "dev"),
+				pkg("colorama@0.3.9", "dev"), pkg("idna@2.7"), pkg("py@1.4.34", "dev"), pkg("pytest@3.2.5", "dev"),
+				pkg("requests@2.27.1", "dev"), pkg("setuptools@39.2.0", "dev"), pkg("urllib3@1.26.20", "dev"),
+			},
+		},
+		{
+			// coverage has a second entry for its "toml" extra.
+			name: "extras, syft", file: "syft-pdm-lock-extras.lock",
+			want: []inventory.Package{
+				pkg("coverage@7.4.1", "dev"), pkg("pytest@8.0.1", "dev"), pkg("pytest-cov@4.1.0", "dev"),
+				pkg("tomli@2.0.1", "dev"), pkg("uvloop@0.19.0", "dev"),
+			},
+		},
+		{
+			// An old lockfile without groups: Dev is unknown.
+			name: "no groups, syft", file: "syft-pdm-lock-separate-files.lock",
+			want: pkgs(
+				"anyio@3.6.1", "appnope@0.1.3", "asttokens@2.0.8", "backcall@0.2.0", "black@22.6.0",
+				"certifi@2022.6.15", "cffi@1.15.1", "click@8.1.3", "colorama@0.4.5", "commonmark@0.9.1",
+				"debugpy@1.6.3", "decorator@5.1.1", "entrypoints@0.4", "executing@0.10.0", "h11@0.12.0",
+				"httpcore@0.15.0", "httpx@0.23.0", "idna@3.3", "ipykernel@6.15.1", "ipython@8.4.0",
+				"isort@5.10.1", "jedi@0.18.1", "jupyter-client@7.3.5", "jupyter-core@4.11.1",
+				"matplotlib-inline@0.1.6", "mutagen@1.45.1", "mypy-extensions@0.4.3", "nest-asyncio@1.5.5",
+				"packaging@21.3", "parso@0.8.3", "pathspec@0.9.0", "pexpect@4.8.0", "pickleshare@0.7.5",
+				"platformdirs@2.5.2", "prompt-toolkit@3.0.30", "psutil@5.9.1", "ptyprocess@0.7.0",
+				"pure-eval@0.2.2", "py@1.11.0", "pycparser@2.21", "pydantic@1.9.2", "pygments@2.13.0",
+				"pyparsing@3.0.9", "python-dateutil@2.8.2", "pywin32@304", "pyzmq@23.2.1", "rfc3986@1.5.0",
+				"rich@12.5.1", "setuptools@65.3.0", "six@1.16.0", "sniffio@1.2.0", "stack-data@0.5.0",
+				"tomli@2.0.1", "tornado@6.2", "traitlets@5.3.0", "typing-extensions@4.3.0", "wcwidth@0.2.5",
+			),
+		},
+	})
+	local := []byte(`[[package]]
+name = "mine"
+version = "0.1.0"
+path = "."
+editable = true
+
+[[package]]
+name = "vendored"
+version = "1.0.0"
+path = "./vendor/vendored"
+
+[[package]]
+name = "built"
+version = "2.0.0"
+path = "./dist/built-2.0.0-py3-none-any.whl"
+
+[[package]]
+name = "remote"
+version = "3.0.0"
+url = "https://example.com/remote-3.0.0.tar.gz"
+`)
+	got, err := ParsePdm(context.Background(), local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortPkgs(got)
+	if diff := cmp.Diff(pkgs("built@2.0.0", "remote@3.0.0"), got); diff != "" {
+		t.Errorf("local sources (-want +got):\n%s", diff)
+	}
+}
+
 func TestPylock(t *testing.T) {
 	runCases(t, "pylock", ParsePylock, []parseCase{
 		{name: "one byte", file: "scalibr-empty.toml"},
@@ -439,4 +526,5 @@ func FuzzParseRequirements(f *testing.F) { fuzzParser(f, "requirements", ParseRe
 func FuzzParsePoetry(f *testing.F)       { fuzzParser(f, "poetry", ParsePoetry) }
 func FuzzParsePipfile(f *testing.F)      { fuzzParser(f, "pipfile", ParsePipfile) }
 func FuzzParseUV(f *testing.F)           { fuzzParser(f, "uv", ParseUV) }
+func FuzzParsePdm(f *testing.F)          { fuzzParser(f, "pdm", ParsePdm) }
 func FuzzParsePylock(f *testing.F)       { fuzzParser(f, "pylock", ParsePylock) }

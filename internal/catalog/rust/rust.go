@@ -54,15 +54,16 @@ type lockPackage struct {
 	Dependencies []string `toml:"dependencies"`
 }
 
-// Parse reads a Cargo.lock. Every [[package]] is reported, including the
-// workspace members and path dependencies that have no source: syft and
-// trivy report them too, and the workspace's own crates are part of what
-// it builds. Such crates are marked Metadata["source"]="local", and
-// crates from git or another registry carry their source, so that a
-// matcher can keep crates.io advisories to crates.io crates. Direct marks
-// the non-local crates that a local crate depends on: Cargo.lock has no
-// other record of what the workspace asked for. Dev-dependencies are not
-// told apart; only Cargo.toml knows them.
+// Parse reads a Cargo.lock. Workspace members and path dependencies, the
+// crates without a source, are the project's own code and are left out,
+// as every Seawall cataloger leaves out a project's own code: under a
+// crates.io package URL they would match advisories for an unrelated
+// published crate of the same name. They still tell what the workspace
+// asked for: Direct marks the crates that a local crate depends on,
+// since Cargo.lock has no other record of it. Crates from git or
+// another registry carry their source in Metadata["source"], so that a
+// matcher can keep crates.io advisories to crates.io crates.
+// Dev-dependencies are not told apart; only Cargo.toml knows them.
 func Parse(b []byte) ([]inventory.Package, error) {
 	var lf lockFile
 	if _, err := toml.Decode(string(b), &lf); err != nil {
@@ -76,11 +77,16 @@ func Parse(b []byte) ([]inventory.Package, error) {
 		seen   = map[key]bool{}
 		byName = map[string][]int{}
 		bad    int
+		local  int
 	)
 	for _, lp := range lf.Package {
 		name, version := strings.TrimSpace(lp.Name), strings.TrimSpace(lp.Version)
 		if name == "" || version == "" {
 			bad++
+			continue
+		}
+		if lp.Source == "" {
+			local++
 			continue
 		}
 		k := key{name, version, lp.Source}
@@ -89,17 +95,14 @@ func Parse(b []byte) ([]inventory.Package, error) {
 		}
 		seen[k] = true
 		p := inventory.Package{Type: inventory.TypeCargo, Name: name, Version: version}
-		switch {
-		case lp.Source == "":
-			p.Metadata = map[string]string{"source": "local"}
-		case !isCratesIO(lp.Source):
+		if !isCratesIO(lp.Source) {
 			p.Metadata = map[string]string{"source": lp.Source}
 		}
 		byName[name] = append(byName[name], len(pkgs))
 		pkgs = append(pkgs, p)
 		keys = append(keys, k)
 	}
-	if bad > 0 && len(pkgs) == 0 {
+	if bad > 0 && len(pkgs) == 0 && local == 0 {
 		return nil, fmt.Errorf("not a Cargo.lock: %d packages without a name or version", bad)
 	}
 
@@ -123,9 +126,7 @@ func Parse(b []byte) ([]inventory.Package, error) {
 				if len(f) > 2 && !sameSource(keys[i].source, strings.Trim(strings.Join(f[2:], " "), "()")) {
 					continue
 				}
-				if keys[i].source != "" {
-					pkgs[i].Direct = true
-				}
+				pkgs[i].Direct = true
 			}
 		}
 	}

@@ -54,11 +54,6 @@ func crate(name, version string) inventory.Package {
 	return inventory.Package{Type: inventory.TypeCargo, Name: name, Version: version}
 }
 
-func local(p inventory.Package) inventory.Package {
-	p.Metadata = map[string]string{"source": "local"}
-	return p
-}
-
 func from(p inventory.Package, source string) inventory.Package {
 	p.Metadata = map[string]string{"source": source}
 	return p
@@ -122,9 +117,9 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "a crate without source is local",
+			name: "a crate without source is the project's own and left out",
 			file: "scalibr/two-packages-with-local.lock",
-			want: []inventory.Package{crate("addr2line", "0.15.2"), local(crate("local-rust-pkg", "0.1.0"))},
+			want: []inventory.Package{crate("addr2line", "0.15.2")},
 		},
 		{
 			name:    "not TOML",
@@ -144,20 +139,18 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "path dependencies: workspace crates are local, what they use is direct",
+			// app and telemetry are workspace crates: left out, but what
+			// they use is direct.
+			name: "path dependencies: workspace crates are left out, what they use is direct",
 			file: "syft/path-deps.Cargo.lock",
-			want: []inventory.Package{
-				local(crate("app", "1.0.0")),
-				direct(crate("memchr", "2.7.4")),
-				local(crate("telemetry", "0.1.0")),
-			},
+			want: []inventory.Package{direct(crate("memchr", "2.7.4"))},
 		},
 		{
 			name: "the same version from crates.io and from git are two packages",
 			file: "syft/Cargo.lock-with-git-deps",
 			want: []inventory.Package{
+				// hello_world, the workspace's own crate, is left out.
 				crate("aho-corasick", "1.1.3"),
-				local(crate("hello_world", "0.1.0")),
 				crate("memchr", "2.7.4"),
 				crate("minimal-lexical", "0.2.1"),
 				crate("nom", "7.1.3"),
@@ -214,6 +207,11 @@ func TestTrivyGolden(t *testing.T) {
 	var want, wantDirect []string
 	for _, r := range golden.Results {
 		for _, p := range r.Packages {
+			// Trivy lists the workspace's own crate as the root; Seawall
+			// leaves a project's own code out.
+			if p.Relationship == "root" {
+				continue
+			}
 			want = append(want, p.Name+"@"+p.Version)
 			if p.Relationship == "direct" {
 				wantDirect = append(wantDirect, p.Name+"@"+p.Version)
