@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -195,5 +197,51 @@ func TestSBOMOutputIsAtomic(t *testing.T) {
 	code, _, stderr := runCLI(t, "sbom", "--dir", dir, "-o", filepath.Join(dir, "no/such/dir/out.json"))
 	if code != ExitError || !strings.Contains(stderr, "no/such/dir") {
 		t.Errorf("exit %d stderr %q", code, stderr)
+	}
+}
+
+// TestSBOMOutputToSpecialFiles checks that --output to a device or a FIFO
+// writes into it rather than replacing it with a regular file.
+func TestSBOMOutputToSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	code, _, stderr := runCLI(t, "sbom", "--dir", dir, "--format", "json", "-o", fifo, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	select {
+	case b := <-got:
+		if !strings.Contains(string(b), `"schemaVersion"`) {
+			t.Errorf("the FIFO received %q", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("nothing was written into the FIFO")
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+	}
+	// A private copy of /dev/null (character device 1,3), so that a
+	// regression cannot replace the real one.
+	null := filepath.Join(dir, "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3); err == nil {
+		if code, _, _ := runCLI(t, "sbom", "--dir", dir, "-o", null, "--quiet"); code != 0 {
+			t.Errorf("writing to a null device: exit %d", code)
+		}
+		if st, err := os.Lstat(null); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			t.Errorf("the device was replaced by a %v (%v)", st.Mode(), err)
+		}
+	} else {
+		t.Logf("mknod needs root (%v); the device case is not checked", err)
+	}
+	if code, _, stderr := runCLI(t, "sbom", "--dir", dir, "-o", dir, "--quiet"); code == 0 || !strings.Contains(stderr, "is a directory") {
+		t.Errorf("output to a directory: exit %d, %q", code, stderr)
 	}
 }

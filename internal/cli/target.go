@@ -115,6 +115,22 @@ func writeOutput(e *env, path string, write func(w *os.File) error) error {
 		_, err = tmp.WriteTo(e.stdout)
 		return err
 	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		// A device, FIFO or terminal (/dev/null, /dev/stdout, a named
+		// pipe): write to it directly. Renaming over it would replace it.
+		if st.IsDir() {
+			return fmt.Errorf("write %s: is a directory; give a file name", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
