@@ -152,6 +152,13 @@ func normalize(s string) (string, bool) {
 	if p.Type == "pypi" {
 		p.Name = strings.NewReplacer("_", "-", ".", "-").Replace(p.Name)
 	}
+	// trivy writes a Debian epoch as a qualifier; syft and Seawall keep it
+	// in the version, as dpkg does.
+	if p.Type == "deb" {
+		if e := p.Qualifiers.Map()["epoch"]; e != "" && e != "0" && !strings.Contains(p.Version, ":") {
+			p.Version = e + ":" + p.Version
+		}
+	}
 	if p.Type == "golang" {
 		p.Version = strings.TrimPrefix(p.Version, "v")
 	}
