@@ -1,0 +1,234 @@
+// Package store defines Seawall's metadata storage as small role
+// interfaces (users, projects, robots, repositories, manifests, uploads …)
+// composed into one Store. Backends live in store/sqlite (the embedded
+// default) and store/postgres (for replicas at scale); store/storetest is
+// the conformance suite every backend passes.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns, wrapped, so callers can use errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrConflict is returned when a write lost a race or breaks a rule
+	// (a tag pointing at a missing manifest, a project that still has
+	// repositories).
+	ErrConflict = errors.New("conflict")
+)
+
+// Roles a user can hold in a project, with Harbor's meanings.
+type Role string
+
+const (
+	RoleAdmin        Role = "admin"         // everything in the project, including members
+	RoleMaintainer   Role = "maintainer"    // push, pull, delete, manage robots and tags
+	RoleDeveloper    Role = "developer"     // push and pull
+	RoleGuest        Role = "guest"         // pull
+	RoleLimitedGuest Role = "limited-guest" // pull, but not list the project's repositories
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleAdmin, RoleMaintainer, RoleDeveloper, RoleGuest, RoleLimitedGuest}
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", errors.New("unknown role " + s + ": use admin, maintainer, developer, guest or limited-guest")
+}
+
+// User is a person or service that logs in with a password.
+type User struct {
+	ID           int64
+	Name         string
+	PasswordHash string // argon2id, PHC string format
+	Admin        bool   // system admin: everything, everywhere
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Project is the first path segment of every repository; permissions,
+// robots and (later) policies hang off it.
+type Project struct {
+	ID        int64
+	Name      string
+	Public    bool // anonymous pull
+	CreatedAt time.Time
+	// Settings holds the project's policy settings as JSON (scan on push,
+	// pull prevention, trusted keys …). The store keeps it opaque.
+	Settings []byte
+}
+
+// Member is a user's role in a project.
+type Member struct {
+	ProjectID int64
+	UserID    int64
+	UserName  string // filled on reads
+	Role      Role
+}
+
+// Robot is a project-scoped machine account.
+type Robot struct {
+	ID          int64
+	ProjectID   int64
+	Name        string // full name, "robot$<project>+<name>"
+	SecretHash  string // argon2id of the secret, shown once at creation
+	Permissions []string
+	ExpiresAt   time.Time // zero: never
+	Revoked     bool
+	CreatedAt   time.Time
+	CreatedBy   string
+}
+
+// Token is an API token issued to a user by `seawall login`.
+type Token struct {
+	ID        int64
+	UserID    int64
+	Hash      string // SHA-256 of the token, hex; the token itself is never stored
+	Name      string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	LastUsed  time.Time
+}
+
+// Repository is a named collection of manifests and tags: "project/path".
+type Repository struct {
+	ID        int64
+	ProjectID int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// Manifest is an image manifest or index stored in a repository.
+type Manifest struct {
+	RepositoryID int64
+	Digest       string // "sha256:…" or "sha512:…"
+	MediaType    string
+	ArtifactType string // the manifest's artifactType, or its config's media type for artifacts
+	Size         int64
+	Content      []byte
+	Subject      string            // digest of the manifest this one refers to (referrers API), or ""
+	Annotations  map[string]string // kept for the referrers API
+	CreatedAt    time.Time
+}
+
+// Descriptor is a manifest as the referrers API lists it.
+type Descriptor struct {
+	MediaType    string
+	ArtifactType string
+	Digest       string
+	Size         int64
+	Annotations  map[string]string
+}
+
+// Upload is an open blob upload session.
+type Upload struct {
+	ID         string // random, unguessable
+	Repository string
+	Offset     int64  // bytes received so far
+	HashState  []byte // marshalled sha256/sha512 state at Offset
+	StartedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // sets ID and CreatedAt
+	UserByName(ctx context.Context, name string) (*User, error)
+	UserByID(ctx context.Context, id int64) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	UpdateUser(ctx context.Context, u *User) error // password hash, admin, disabled
+}
+
+// ProjectStore keeps projects and their members.
+type ProjectStore interface {
+	CreateProject(ctx context.Context, p *Project) error
+	ProjectByName(ctx context.Context, name string) (*Project, error)
+	ListProjects(ctx context.Context) ([]Project, error)
+	UpdateProject(ctx context.Context, p *Project) error // Public, Settings
+	DeleteProject(ctx context.Context, id int64) error   // ErrConflict while it has repositories
+
+	SetMember(ctx context.Context, projectID, userID int64, role Role) error // adds or changes
+	RemoveMember(ctx context.Context, projectID, userID int64) error
+	MemberRole(ctx context.Context, projectID, userID int64) (Role, error) // ErrNotFound when not a member
+	ListMembers(ctx context.Context, projectID int64) ([]Member, error)
+}
+
+// CredentialStore keeps robot accounts and API tokens.
+type CredentialStore interface {
+	CreateRobot(ctx context.Context, r *Robot) error
+	RobotByName(ctx context.Context, name string) (*Robot, error)
+	ListRobots(ctx context.Context, projectID int64) ([]Robot, error)
+	RevokeRobot(ctx context.Context, id int64) error
+
+	CreateToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	TouchToken(ctx context.Context, id int64, at time.Time) error
+	RevokeToken(ctx context.Context, id int64) error
+}
+
+// RepositoryStore keeps repositories, manifests and tags.
+type RepositoryStore interface {
+	// EnsureRepository returns the repository, creating it in its
+	// project (the first path segment, which must exist) on first push.
+	EnsureRepository(ctx context.Context, name string) (*Repository, error)
+	RepositoryByName(ctx context.Context, name string) (*Repository, error)
+	// ListRepositories returns up to n names after last, in lexical order;
+	// an empty project lists every project.
+	ListRepositories(ctx context.Context, project, last string, n int) ([]string, error)
+
+	// PutManifest stores m and, in the same transaction, records the
+	// blobs and child manifests it references and points tag at it (when
+	// tag is not empty). Storing a manifest that exists is not an error.
+	PutManifest(ctx context.Context, m *Manifest, refs []string, tag string) error
+	Manifest(ctx context.Context, repo, digest string) (*Manifest, error)
+	ResolveTag(ctx context.Context, repo, tag string) (digest string, err error)
+	ListTags(ctx context.Context, repo, last string, n int) ([]string, error)
+	DeleteTag(ctx context.Context, repo, tag string) error
+	// DeleteManifest removes the manifest and the tags that point at it.
+	DeleteManifest(ctx context.Context, repo, digest string) error
+	Referrers(ctx context.Context, repo, subject string) ([]Descriptor, error)
+}
+
+// BlobIndex keeps which repositories hold which blobs: a blob is only
+// readable through a repository that holds it. The bytes live in the blob
+// storage (package blob), not here.
+type BlobIndex interface {
+	LinkBlob(ctx context.Context, repo, digest string, size int64) error
+	BlobSize(ctx context.Context, repo, digest string) (int64, error) // ErrNotFound when repo does not hold it
+	UnlinkBlob(ctx context.Context, repo, digest string) error
+	// LiveBlobs calls fn for every blob some manifest references,
+	// and every blob linked since notBefore (pushed but not yet referenced
+	// by a manifest: a push in flight). Garbage collection keeps these.
+	LiveBlobs(ctx context.Context, notBefore time.Time, fn func(digest string) error) error
+}
+
+// UploadStore keeps open upload sessions.
+type UploadStore interface {
+	CreateUpload(ctx context.Context, u *Upload) error
+	Upload(ctx context.Context, id string) (*Upload, error)
+	UpdateUpload(ctx context.Context, u *Upload) error // Offset, HashState, UpdatedAt; ErrConflict if Offset went backwards
+	DeleteUpload(ctx context.Context, id string) error
+	ExpiredUploads(ctx context.Context, before time.Time) ([]Upload, error)
+}
+
+// Store is every role together, as one backend provides them.
+type Store interface {
+	UserStore
+	ProjectStore
+	CredentialStore
+	RepositoryStore
+	BlobIndex
+	UploadStore
+	// Ping checks that the backend is reachable, for /readyz.
+	Ping(ctx context.Context) error
+	Close() error
+}
