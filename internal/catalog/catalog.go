@@ -44,10 +44,30 @@ func IsDeclared(c Cataloger) bool {
 	return ok && d.Declared()
 }
 
+// FileScanner is a plug-in that looks for problems in files (secrets,
+// malware, risky settings) during the same walk. Unlike catalogers,
+// scanners see every entry, directories and symlinks included, and their
+// findings are kept even for files a later layer deleted: what any layer
+// holds can be extracted from the image.
+type FileScanner interface {
+	Name() string
+	Wants(path string, mode fs.FileMode) bool
+	Scan(ctx context.Context, f *image.File) ([]inventory.Finding, error)
+}
+
+// ImageScanner checks the image as a whole after the walk: its
+// configuration and history, and the packages found in it.
+type ImageScanner interface {
+	Name() string
+	ScanImage(ctx context.Context, img *image.Image, inv *inventory.Inventory) ([]inventory.Finding, error)
+}
+
 // Options configure a cataloging run.
 type Options struct {
-	Catalogers []Cataloger
-	Walk       image.WalkOptions
+	Catalogers    []Cataloger
+	FileScanners  []FileScanner
+	ImageScanners []ImageScanner
+	Walk          image.WalkOptions
 	Logger     *slog.Logger
 	// MaxWarnings bounds how many warnings are kept; the rest are counted.
 	MaxWarnings int
@@ -60,8 +80,24 @@ type found struct {
 	pkgs       []inventory.Package
 }
 
+// Result is what one walk found.
+type Result struct {
+	Inventory *inventory.Inventory
+	// Findings are the scanners' findings, in a stable order.
+	Findings []inventory.Finding
+}
+
 // Run walks img once and returns its inventory.
 func Run(ctx context.Context, img *image.Image, opts Options) (*inventory.Inventory, error) {
+	res, err := Scan(ctx, img, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res.Inventory, nil
+}
+
+// Scan walks img once, cataloging packages and running the scanners.
+func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -86,7 +122,25 @@ func Run(ctx context.Context, img *image.Image, opts Options) (*inventory.Invent
 	}
 
 	cats := opts.Catalogers
+	scanned := make([][]foundFinding, nl)
 	visit := func(ctx context.Context, f *image.File) error {
+		var wantS []FileScanner
+		for _, sc := range opts.FileScanners {
+			if sc.Wants(f.Path, f.Mode) {
+				wantS = append(wantS, sc)
+			}
+		}
+		if !f.Mode.IsRegular() || f.Linkname != "" {
+			// Directories, symlinks and hard links: scanners may judge their
+			// metadata; there is no content to catalog.
+			for _, sc := range wantS {
+				fs, err := safeScan(ctx, sc, f)
+				if err != nil {
+					w.add(fmt.Sprintf("%s: %s: %v", sc.Name(), f.Path, err))
+				}
+				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, fs})
+			}
+		}
 		if !f.Mode.IsRegular() {
 			return nil
 		}
@@ -107,13 +161,25 @@ func Run(ctx context.Context, img *image.Image, opts Options) (*inventory.Invent
 				want = append(want, c)
 			}
 		}
-		if len(want) == 0 {
+		if len(want)+len(wantS) == 0 {
 			return nil
 		}
-		if len(want) > 1 {
+		if len(want)+len(wantS) > 1 {
 			if err := f.Shared(); err != nil {
 				w.add(fmt.Sprintf("%s: %v", f.Path, err))
 				return nil
+			}
+		}
+		for _, sc := range wantS {
+			fs, err := safeScan(ctx, sc, f)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				w.add(fmt.Sprintf("%s: %s: %v", sc.Name(), f.Path, err))
+			}
+			if len(fs) > 0 {
+				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, fs})
 			}
 		}
 		for _, c := range want {
@@ -167,8 +233,61 @@ func Run(ctx context.Context, img *image.Image, opts Options) (*inventory.Invent
 	}
 	inv.Packages = dedupe(pkgs)
 	inventory.Sort(inv.Packages)
+
+	var findings []inventory.Finding
+	for _, fl := range scanned {
+		for _, fd := range fl {
+			hidden := !view.Visible(fd.layer, fd.seq, fd.path)
+			for _, f := range fd.findings {
+				if f.Location.Path == "" {
+					f.Location.Path = fd.path
+				}
+				setLayer(&f.Location, img, fd.layer)
+				f.Hidden = hidden
+				findings = append(findings, f)
+			}
+		}
+	}
+	for _, sc := range opts.ImageScanners {
+		fs, err := safeImageScan(ctx, sc, img, inv)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			w.add(fmt.Sprintf("%s: %v", sc.Name(), err))
+		}
+		findings = append(findings, fs...)
+	}
+	inventory.SortFindings(findings)
 	inv.Warnings = w.list()
-	return inv, nil
+	return &Result{Inventory: inv, Findings: findings}, nil
+}
+
+// foundFinding is what one scanner reported for one file.
+type foundFinding struct {
+	layer, seq int
+	path       string
+	findings   []inventory.Finding
+}
+
+func safeScan(ctx context.Context, sc FileScanner, f *image.File) (out []inventory.Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = nil
+			err = fmt.Errorf("scanner failed on this file (%v); please report it: %s", r, firstLines(string(debug.Stack()), 12))
+		}
+	}()
+	return sc.Scan(ctx, f)
+}
+
+func safeImageScan(ctx context.Context, sc ImageScanner, img *image.Image, inv *inventory.Inventory) (out []inventory.Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = nil
+			err = fmt.Errorf("image scanner failed (%v); please report it: %s", r, firstLines(string(debug.Stack()), 12))
+		}
+	}()
+	return sc.ScanImage(ctx, img, inv)
 }
 
 func seqOf(f *image.File) int { return f.Seq() }

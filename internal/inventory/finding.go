@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -58,7 +59,10 @@ func (s *Severity) UnmarshalText(b []byte) error {
 
 // Finding kinds.
 const (
-	KindVulnerability = "vulnerability"
+	KindVulnerability    = "vulnerability"
+	KindSecret           = "secret"
+	KindMalware          = "malware"
+	KindMisconfiguration = "misconfiguration"
 )
 
 // Fix statuses of a vulnerability finding.
@@ -107,6 +111,19 @@ type Finding struct {
 	References []string  `json:"references,omitempty"`
 	Published  time.Time `json:"published,omitzero"`
 	Modified   time.Time `json:"modified,omitzero"`
+
+	// Line is the 1-based line of a secret or misconfiguration in its file;
+	// 0 when it has none.
+	Line int `json:"line,omitempty"`
+	// Snippet shows where a secret or misconfiguration is, with any secret
+	// masked: the plain secret never reaches a report, a log or the store.
+	Snippet string `json:"snippet,omitempty"`
+	// Remediation says how to fix a misconfiguration.
+	Remediation string `json:"remediation,omitempty"`
+	// Hidden marks a finding in a file that a later layer deleted or
+	// replaced: not in the running container's filesystem, but still in
+	// the image's layers for anyone who pulls it.
+	Hidden bool `json:"hidden,omitempty"`
 
 	// Suppression is set when an ignore file or a VEX statement accepted
 	// the finding; suppressed findings never fail a gate.
@@ -167,4 +184,25 @@ type Report struct {
 	Findings   []Finding  `json:"findings"`
 	NotCovered []Coverage `json:"notCovered,omitempty"`
 	DB         *DBInfo    `json:"db,omitempty"`
+}
+
+// SortFindings orders findings deterministically: by kind, location,
+// line, then ID.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Location.Path != b.Location.Path {
+			return a.Location.Path < b.Location.Path
+		}
+		if a.Location.LayerIndex != b.Location.LayerIndex {
+			return a.Location.LayerIndex < b.Location.LayerIndex
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.ID < b.ID
+	})
 }
