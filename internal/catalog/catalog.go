@@ -68,7 +68,7 @@ type Options struct {
 	FileScanners  []FileScanner
 	ImageScanners []ImageScanner
 	Walk          image.WalkOptions
-	Logger     *slog.Logger
+	Logger        *slog.Logger
 	// MaxWarnings bounds how many warnings are kept; the rest are counted.
 	MaxWarnings int
 }
@@ -134,11 +134,11 @@ func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) 
 			// Directories, symlinks and hard links: scanners may judge their
 			// metadata; there is no content to catalog.
 			for _, sc := range wantS {
-				fs, err := safeScan(ctx, sc, f)
+				out, err := safeScan(ctx, sc, f)
 				if err != nil {
 					w.add(fmt.Sprintf("%s: %s: %v", sc.Name(), f.Path, err))
 				}
-				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, fs})
+				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, out})
 			}
 		}
 		if !f.Mode.IsRegular() {
@@ -171,15 +171,15 @@ func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) 
 			}
 		}
 		for _, sc := range wantS {
-			fs, err := safeScan(ctx, sc, f)
+			out, err := safeScan(ctx, sc, f)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
 				w.add(fmt.Sprintf("%s: %s: %v", sc.Name(), f.Path, err))
 			}
-			if len(fs) > 0 {
-				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, fs})
+			if len(out) > 0 {
+				scanned[f.Layer] = append(scanned[f.Layer], foundFinding{f.Layer, seqOf(f), f.Path, out})
 			}
 		}
 		for _, c := range want {
@@ -249,14 +249,14 @@ func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) 
 		}
 	}
 	for _, sc := range opts.ImageScanners {
-		fs, err := safeImageScan(ctx, sc, img, inv)
+		out, err := safeImageScan(ctx, sc, img, inv)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			w.add(fmt.Sprintf("%s: %v", sc.Name(), err))
 		}
-		findings = append(findings, fs...)
+		findings = append(findings, out...)
 	}
 	inventory.SortFindings(findings)
 	inv.Warnings = w.list()
