@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -386,5 +388,64 @@ func TestCancel(t *testing.T) {
 	cancel()
 	if _, err := Walk(ctx, img, WalkOptions{}, func(context.Context, *File) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
+	}
+}
+
+// TestSparseAndHugeFiles walks a layer made by GNU tar holding a sparse
+// file whose logical size is 64 GiB. The walk must skip it without reading
+// 64 GiB, and a plug-in that asks for its content is refused by the limits.
+func TestSparseAndHugeFiles(t *testing.T) {
+	tarBin, err := exec.LookPath("tar")
+	if err != nil {
+		t.Skip("GNU tar not found; it is needed to write a sparse archive")
+	}
+	src := t.TempDir()
+	big := filepath.Join(src, "huge.sparse")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(64 << 30); err != nil {
+		f.Close()
+		t.Skipf("cannot make a sparse file here: %v", err)
+	}
+	f.WriteAt([]byte("tail"), 64<<30-4)
+	f.Close()
+	if err := os.WriteFile(filepath.Join(src, "small"), []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "rootfs.tar")
+	if out, err := exec.Command(tarBin, "--sparse", "-C", src, "-cf", archive, ".").CombinedOutput(); err != nil {
+		t.Skipf("tar --sparse: %v: %s", err, out)
+	}
+	if st, _ := os.Stat(archive); st.Size() > 1<<20 {
+		t.Skipf("tar stored the file densely (%d bytes); no sparse support here", st.Size())
+	}
+	img, err := OpenRootfs(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	start := time.Now()
+	var sizes []int64
+	var readErr error
+	_, err = Walk(context.Background(), img, WalkOptions{Temp: NewTempDir(t.TempDir())}, func(_ context.Context, f *File) error {
+		if f.Path == "/huge.sparse" {
+			sizes = append(sizes, f.Size)
+			_, readErr = f.ReadAll(1 << 30)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sizes) != 1 || sizes[0] != 64<<30 {
+		t.Fatalf("sparse file seen with sizes %v", sizes)
+	}
+	if !errors.Is(readErr, ErrTooLarge) {
+		t.Errorf("reading a 64 GiB file: got %v, want ErrTooLarge", readErr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("walking the sparse archive took %s: the walk read the holes", d)
 	}
 }
