@@ -1,6 +1,9 @@
 package meta
 
 import (
+	"bytes"
+	"fmt"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -103,5 +106,36 @@ func TestInventoryImportsOnlyTheStandardLibrary(t *testing.T) {
 				t.Errorf("%s imports %s; the core types must use only the standard library", filepath.Base(f), path)
 			}
 		}
+	}
+}
+
+func TestEveryFileIsGofmted(t *testing.T) {
+	root := repoRoot(t)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || d.Name() == "out") {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		want, err := format.Source(src)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if !bytes.Equal(src, want) {
+			rel, _ := filepath.Rel(root, p)
+			t.Errorf("%s is not gofmt'ed; run gofmt -w %s", rel, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
