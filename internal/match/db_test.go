@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/seawall-dev/seawall/internal/inventory"
 	"github.com/seawall-dev/seawall/internal/osv"
 )
 
@@ -39,7 +40,7 @@ func (d *memDB) add(v *osv.Vulnerability) {
 	d.ids[v.ID] = v
 	seen := map[[2]string]bool{}
 	for _, a := range v.Affected {
-		k := [2]string{a.Package.Ecosystem, normalizeName(a.Package.Ecosystem, a.Package.Name)}
+		k := [2]string{a.Package.Ecosystem, inventory.NormalizeName(a.Package.Ecosystem, a.Package.Name)}
 		if a.Package.Ecosystem == "" || seen[k] {
 			continue
 		}
@@ -47,19 +48,6 @@ func (d *memDB) add(v *osv.Vulnerability) {
 		d.ecos[a.Package.Ecosystem] = true
 		d.byKey[k] = append(d.byKey[k], v)
 	}
-}
-
-// normalizeName mirrors vulndb.NormalizeName.
-func normalizeName(eco, name string) string {
-	switch baseEcosystem(eco) {
-	case "PyPI":
-		return pep503(name)
-	case "NuGet", "Packagist", "GitHub Actions":
-		return strings.ToLower(name)
-	case "crates.io":
-		return strings.ReplaceAll(strings.ToLower(name), "_", "-")
-	}
-	return name
 }
 
 func (d *memDB) Ecosystems() []string {
@@ -72,7 +60,7 @@ func (d *memDB) Ecosystems() []string {
 }
 
 func (d *memDB) Lookup(_ context.Context, eco, name string) ([]*osv.Vulnerability, error) {
-	recs := append([]*osv.Vulnerability(nil), d.byKey[[2]string{eco, normalizeName(eco, name)}]...)
+	recs := append([]*osv.Vulnerability(nil), d.byKey[[2]string{eco, inventory.NormalizeName(eco, name)}]...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i] != nil && (recs[j] == nil || recs[i].ID < recs[j].ID) })
 	return recs, nil
 }

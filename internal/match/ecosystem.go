@@ -265,40 +265,8 @@ func ubuntuPro(pkgs []inventory.Package) bool {
 }
 
 // sameName reports whether an affected entry's package name denotes the
-// package looked up. It must accept at least what the database's lookup
-// normalisation (vulndb.NormalizeName) treats as one name: PEP 503 for
-// PyPI; case for NuGet, Packagist and GitHub Actions; case and "-" against
-// "_" for crates.io. Everything else is exact.
+// package looked up: equal after the normalisation the database's lookup
+// keys on (inventory.NormalizeName).
 func sameName(ecosystem, a, b string) bool {
-	if a == b {
-		return true
-	}
-	switch baseEcosystem(ecosystem) {
-	case "PyPI":
-		return pep503(a) == pep503(b)
-	case "NuGet", "Packagist", "GitHub Actions":
-		return strings.EqualFold(a, b)
-	case "crates.io":
-		return strings.EqualFold(strings.ReplaceAll(a, "_", "-"), strings.ReplaceAll(b, "_", "-"))
-	}
-	return false
-}
-
-func pep503(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	inSep := false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c == '-' || c == '_' || c == '.' {
-			if !inSep {
-				b.WriteByte('-')
-			}
-			inSep = true
-			continue
-		}
-		inSep = false
-		b.WriteByte(c)
-	}
-	return strings.ToLower(b.String())
+	return a == b || inventory.NormalizeName(ecosystem, a) == inventory.NormalizeName(ecosystem, b)
 }

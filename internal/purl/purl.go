@@ -113,19 +113,4 @@ func osNamespace(typ string, d *inventory.Distro) string {
 
 // NormalizePyPI applies PEP 503 name normalisation, which the purl spec
 // requires for pypi: lower case, runs of "-", "_" and "." become "-".
-func NormalizePyPI(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		if r == '-' || r == '_' || r == '.' {
-			if !dash {
-				b.WriteByte('-')
-			}
-			dash = true
-			continue
-		}
-		dash = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func NormalizePyPI(name string) string { return inventory.NormalizeName("PyPI", name) }
