@@ -31,6 +31,18 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
+// outsideModule reports whether the go tool leaves directory p out of
+// ./...: testdata, names starting with "." or "_", and nested modules
+// such as the benchmarks' generated bench/out.
+func outsideModule(p string, d fs.DirEntry) bool {
+	name := d.Name()
+	if name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(p, "go.mod"))
+	return err == nil
+}
+
 // goPackages returns each directory under root holding non-test Go files.
 func goPackages(t *testing.T, root string) map[string][]string {
 	t.Helper()
@@ -39,7 +51,7 @@ func goPackages(t *testing.T, root string) map[string][]string {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != root {
+		if d.IsDir() && p != root && outsideModule(p, d) {
 			return fs.SkipDir
 		}
 		if !d.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
@@ -115,7 +127,7 @@ func TestEveryFileIsGofmted(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && p != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || d.Name() == "out") {
+		if d.IsDir() && p != root && outsideModule(p, d) {
 			return fs.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".go") {
