@@ -12,6 +12,10 @@ import (
 )
 
 // Errors every backend returns, wrapped, so callers can use errors.Is.
+//
+// Times are kept to the microsecond and come back in UTC; a zero time is
+// stored as "none" (NULL). Create methods set CreatedAt (and an upload's
+// StartedAt and UpdatedAt) to now when the caller left it zero.
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
@@ -19,6 +23,10 @@ var (
 	// (a tag pointing at a missing manifest, a project that still has
 	// repositories).
 	ErrConflict = errors.New("conflict")
+	// ErrInvalid is returned for a value the backend cannot hold, such as
+	// a NUL byte or invalid UTF-8 in text stored in PostgreSQL. Callers
+	// that validate names, tags and media types first never see it.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // Roles a user can hold in a project, with Harbor's meanings.
@@ -183,6 +191,11 @@ type RepositoryStore interface {
 	RepositoryByName(ctx context.Context, name string) (*Repository, error)
 	// ListRepositories returns up to n names after last, in lexical order;
 	// an empty project lists every project.
+	//
+	// Both list methods page as the OCI spec's n and last do: names sort
+	// by their bytes (Go's string order), the page starts strictly after
+	// last, n < 0 means no limit and n == 0 an empty page. They never
+	// return a nil slice.
 	ListRepositories(ctx context.Context, project, last string, n int) ([]string, error)
 
 	// PutManifest stores m and, in the same transaction, records the
@@ -205,10 +218,24 @@ type BlobIndex interface {
 	LinkBlob(ctx context.Context, repo, digest string, size int64) error
 	BlobSize(ctx context.Context, repo, digest string) (int64, error) // ErrNotFound when repo does not hold it
 	UnlinkBlob(ctx context.Context, repo, digest string) error
+	// BlobRepositories lists the repositories that hold digest, in
+	// lexical order (empty, not ErrNotFound, when none does), so that a
+	// mount without a source repository can find one the caller may read.
+	BlobRepositories(ctx context.Context, digest string) ([]string, error)
 	// LiveBlobs calls fn for every blob some manifest references,
 	// and every blob linked since notBefore (pushed but not yet referenced
 	// by a manifest: a push in flight). Garbage collection keeps these.
+	// Every manifest's own digest is live too, so a registry that also
+	// keeps manifest bytes in blob storage never loses them. A zero
+	// notBefore makes every linked blob live. fn's error stops the walk
+	// and is returned as it is.
 	LiveBlobs(ctx context.Context, notBefore time.Time, fn func(digest string) error) error
+	// SweepBlob forgets digest in every repository, unless it is still
+	// live (a manifest references it, or some repository linked it at or
+	// after notBefore). It reports whether the blob is now unlinked
+	// everywhere, so garbage collection may delete its bytes. The check
+	// and the unlinking happen in one transaction.
+	SweepBlob(ctx context.Context, digest string, notBefore time.Time) (swept bool, err error)
 }
 
 // UploadStore keeps open upload sessions.
