@@ -14,6 +14,7 @@ import (
 
 	"github.com/seawall-dev/seawall/internal/buildinfo"
 	"github.com/seawall-dev/seawall/internal/image"
+	"github.com/seawall-dev/seawall/internal/malware"
 )
 
 // Exit codes.
@@ -65,6 +66,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		newSBOMCmd(e),
 		newScanCmd(e),
 		newDBCmd(e),
+		newServeCmd(e),
+		newLoginCmd(e),
+		newLogoutCmd(e),
+		newWhoamiCmd(e),
+		newProjectCmd(e),
+		newUserCmd(e),
+		newMemberCmd(e),
+		newRobotCmd(e),
+		newGCCmd(e),
 		newVersionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
@@ -154,6 +164,11 @@ func newVersionCmd(e *env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(e.stdout, "seawall %s\n", buildinfo.Version())
+			if malware.YARAEnabled {
+				fmt.Fprintf(e.stdout, "YARA: on (%s)\n", malware.YARAVersion())
+			} else {
+				fmt.Fprintln(e.stdout, "YARA: off (this build ignores --yara-rules; build with -tags yara, cgo and libyara 4.3+ to turn it on)")
+			}
 			return nil
 		},
 	}

@@ -65,6 +65,22 @@ func (t *targetFlags) catalogers(kind string) []catalog.Cataloger {
 
 // inventory opens the target and catalogs it.
 func (t *targetFlags) inventory(ctx context.Context, e *env, args []string) (*inventory.Inventory, error) {
+	res, err := t.scan(ctx, e, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	return res.Inventory, nil
+}
+
+// scanners are the plug-ins that look for problems during the walk.
+type scanners struct {
+	files  []catalog.FileScanner
+	images []catalog.ImageScanner
+}
+
+// scan opens the target and walks it once, cataloging packages and running
+// the scanners pick chooses for the kind of source (nil: none).
+func (t *targetFlags) scan(ctx context.Context, e *env, args []string, pick func(kind string) scanners) (*catalog.Result, error) {
 	tmp := image.NewTempDir("")
 	defer tmp.Close()
 	img, err := t.open(ctx, args, tmp)
@@ -77,19 +93,23 @@ func (t *targetFlags) inventory(ctx context.Context, e *env, args []string) (*in
 		Logger:     e.log.With("component", "catalog"),
 		Walk:       image.WalkOptions{Temp: tmp},
 	}
+	if pick != nil {
+		sc := pick(img.Kind)
+		opts.FileScanners, opts.ImageScanners = sc.files, sc.images
+	}
 	var bar *progressBar
 	if !e.quiet && isTerminal(e.stderr) {
 		bar = newProgressBar(e.stderr)
 		opts.Walk.Progress = bar
 	}
-	inv, err := catalog.Run(ctx, img, opts)
+	res, err := catalog.Scan(ctx, img, opts)
 	if bar != nil {
 		bar.Finish()
 	}
-	if err == nil && len(inv.Warnings) > 0 {
-		e.log.Warn(fmt.Sprintf("%d files could not be read completely; the report lists them (or run with --log-level info)", len(inv.Warnings)))
+	if err == nil && len(res.Inventory.Warnings) > 0 {
+		e.log.Warn(fmt.Sprintf("%d files could not be read completely; the report lists them (or run with --log-level info)", len(res.Inventory.Warnings)))
 	}
-	return inv, err
+	return res, err
 }
 
 // writeOutput writes to path atomically (a temporary file renamed into

@@ -71,9 +71,10 @@ type Result struct {
 }
 
 // Apply filters r.Findings in place and marks suppressions: first the
-// severity and fix filters drop findings, then VEX statements and the
-// ignore file suppress among the rest (a VEX not_affected is a claim about
-// the software and is recorded in preference to an accepted risk).
+// severity and fix filters drop findings, then VEX statements (on
+// vulnerabilities) and the ignore file (on every kind) suppress among the
+// rest (a VEX not_affected is a claim about the software and is recorded
+// in preference to an accepted risk). Vulnerabilities end up first.
 func Apply(r *inventory.Report, opts Options) (Result, error) {
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
@@ -90,7 +91,24 @@ func Apply(r *inventory.Report, opts Options) (Result, error) {
 	clear(r.Findings[len(kept):])
 	r.Findings = kept
 
-	res.Notices = append(res.Notices, vex.Apply(opts.VEX, r)...)
+	// VEX speaks of vulnerabilities only: it sees them, in place, and not
+	// a secret or misconfiguration whose ID a statement might share.
+	slices.SortStableFunc(r.Findings, func(a, b inventory.Finding) int {
+		switch va, vb := isVuln(&a), isVuln(&b); {
+		case va && !vb:
+			return -1
+		case !va && vb:
+			return 1
+		}
+		return 0
+	})
+	n := 0
+	for n < len(r.Findings) && isVuln(&r.Findings[n]) {
+		n++
+	}
+	vulns := *r
+	vulns.Findings = r.Findings[:n:n]
+	res.Notices = append(res.Notices, vex.Apply(opts.VEX, &vulns)...)
 	res.Notices = append(res.Notices, opts.Ignore.Apply(r.Findings, opts.Now)...)
 
 	for i := range r.Findings {
@@ -111,14 +129,20 @@ func Apply(r *inventory.Report, opts Options) (Result, error) {
 }
 
 // Keep reports whether a finding passes the severity and fix filters.
+// The fix filter applies to vulnerabilities only: a secret or a
+// misconfiguration has no fixed version, and is always the user's to fix.
 func Keep(f *inventory.Finding, severities []inventory.Severity, ignoreUnfixed bool) bool {
 	if len(severities) > 0 && !slices.Contains(severities, f.Severity) {
 		return false
 	}
-	if ignoreUnfixed && !HasFix(f) {
+	if ignoreUnfixed && isVuln(f) && !HasFix(f) {
 		return false
 	}
 	return true
+}
+
+func isVuln(f *inventory.Finding) bool {
+	return f.Kind == "" || f.Kind == inventory.KindVulnerability
 }
 
 // HasFix reports whether a fixed version of the finding's package is known.

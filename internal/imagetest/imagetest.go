@@ -127,9 +127,29 @@ func Config(layers []Layer) []byte {
 	return b
 }
 
+// ConfigWith is Config with the config object (user, env, ports …) and,
+// when not nil, the history replaced: for tests of image settings.
+func ConfigWith(layers []Layer, config map[string]any, history []map[string]any) []byte {
+	var cfg map[string]any
+	if err := json.Unmarshal(Config(layers), &cfg); err != nil {
+		panic(err)
+	}
+	cfg["config"] = config
+	if history != nil {
+		cfg["history"] = history
+	}
+	b, _ := json.Marshal(cfg)
+	return b
+}
+
 // DockerArchive writes a `docker save` style archive to path.
 func DockerArchive(path string, tag string, layers []Layer) error {
-	cfg := Config(layers)
+	return DockerArchiveWithConfig(path, tag, layers, Config(layers))
+}
+
+// DockerArchiveWithConfig writes a `docker save` style archive with the
+// given image config (see ConfigWith).
+func DockerArchiveWithConfig(path string, tag string, layers []Layer, cfg []byte) error {
 	cfgName := Digest(cfg)[len("sha256:"):] + ".json"
 	var names []string
 	files := map[string][]byte{cfgName: cfg}

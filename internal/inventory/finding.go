@@ -72,8 +72,9 @@ const (
 	StatusWithdrawn = "withdrawn" // the advisory was withdrawn; kept for the record, never gates
 )
 
-// Finding is one problem found in a package: a vulnerability (and, in
-// later kinds, a secret, malware or a misconfiguration).
+// Finding is one problem found: a vulnerability in a package, a secret,
+// malware, or a misconfiguration of the image or its Dockerfile. The
+// package fields are set for vulnerabilities only.
 type Finding struct {
 	// ID is the finding's primary identifier; Aliases are the other IDs of
 	// the same vulnerability (CVE, GHSA, DSA, DEBIAN-CVE …).
@@ -91,15 +92,15 @@ type Finding struct {
 	CVSSVector     string  `json:"cvssVector,omitempty"`
 
 	// The affected package, as in the inventory.
-	PackageID   string `json:"packageID"`
-	PackageName string `json:"packageName"`
-	PackageType string `json:"packageType"`
+	PackageID   string `json:"packageID,omitempty"`
+	PackageName string `json:"packageName,omitempty"`
+	PackageType string `json:"packageType,omitempty"`
 	PURL        string `json:"purl,omitempty"`
 	// InstalledVersion is the version the advisory was compared with: the
 	// source package's version for Debian, the package's own elsewhere.
-	InstalledVersion string   `json:"installedVersion"`
+	InstalledVersion string   `json:"installedVersion,omitempty"`
 	FixedVersions    []string `json:"fixedVersions,omitempty"`
-	Status           string   `json:"status"`
+	Status           string   `json:"status,omitempty"`
 	// Ecosystem is the OSV ecosystem the match was made in ("Debian:12").
 	Ecosystem string `json:"ecosystem,omitempty"`
 	// Location is where the package was found; its layer is the one that
@@ -120,6 +121,9 @@ type Finding struct {
 	Snippet string `json:"snippet,omitempty"`
 	// Remediation says how to fix a misconfiguration.
 	Remediation string `json:"remediation,omitempty"`
+	// Controls are the benchmark recommendations a misconfiguration check
+	// maps to, as "CIS Docker 4.1" (CIS Docker Benchmark v1.6.0).
+	Controls []string `json:"controls,omitempty"`
 	// Hidden marks a finding in a file that a later layer deleted or
 	// replaced: not in the running container's filesystem, but still in
 	// the image's layers for anyone who pulls it.
@@ -132,6 +136,16 @@ type Finding struct {
 	// suppress it: that it is affected, fixed or under investigation.
 	VEX *VEXNote `json:"vex,omitempty"`
 }
+
+// Where image-level findings are. They are in no file, so their
+// location's path names the part of the image instead: PathImageConfig
+// and the setting ("image config: ENV DB_PASSWORD"), or PathImageHistory
+// and the step ("image history: step 4", from 1). Their LayerIndex is -1
+// unless the history step made a layer.
+const (
+	PathImageConfig  = "image config"
+	PathImageHistory = "image history"
+)
 
 // Active reports whether the finding counts against a gate: it is neither
 // suppressed nor withdrawn.

@@ -121,7 +121,10 @@ func writeJUnit(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 	}
 
 	// Packages without findings pass, unless nothing was checked for them.
-	pkgs := documentPackages(&r.Inventory)
+	var pkgs []docPackage
+	if opts.looked(inventory.KindVulnerability) {
+		pkgs = documentPackages(&r.Inventory)
+	}
 	for _, p := range pkgs {
 		if withFindings[p.ID] {
 			continue
@@ -150,13 +153,18 @@ func writeJUnit(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 		}
 		doc.Suites = append(doc.Suites, *s)
 	}
+	for _, g := range newRiskView(r, opts).groups {
+		doc.Suites = append(doc.Suites, junitRiskSuite(g, r, stamp))
+	}
 	if len(doc.Suites) == 0 {
 		// Jenkins fails a build whose reports hold no test at all.
 		doc.Suites = []junitSuite{{Name: clean(subjectName(r)), Time: "0", Timestamp: stamp,
 			Cases: []junitCase{{Name: "no packages found", Classname: "seawall", Time: "0"}}, Tests: 1}}
 	}
 	var out []string
-	out = append(out, upperFirst(dbText(r.DB, meta))+".")
+	if opts.looked(inventory.KindVulnerability) {
+		out = append(out, upperFirst(dbText(r.DB, meta))+".")
+	}
 	for _, c := range r.NotCovered {
 		out = append(out, "Not checked: "+coverageText(c)+".")
 	}
@@ -184,6 +192,90 @@ func writeJUnit(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitRiskSuite is one suite for the secrets, malware or
+// misconfigurations: a testcase per finding, named by ID, severity and
+// place, in a class per file; or one passing testcase when none was found.
+func junitRiskSuite(g *kindGroup, r *inventory.Report, stamp string) junitSuite {
+	title := kindTitle(g.kind)
+	s := junitSuite{Name: title, Time: "0", Timestamp: stamp, Properties: []junitProperty{{Name: "kind", Value: g.kind}}}
+	for _, f := range g.findings {
+		where := f.Location.Path
+		if where == "" {
+			where = subjectName(r)
+		}
+		c := junitCase{
+			Name:      clean(f.ID) + " [" + clampSeverity(f.Severity).String() + "] " + clean(whereText(f)),
+			Classname: jenkinsName(title) + "." + jenkinsName(where),
+			Time:      "0",
+		}
+		switch {
+		case f.Suppression != nil:
+			c.Skipped = &junitSkipped{Message: suppressionText(f.Suppression)}
+		case f.Status == inventory.StatusWithdrawn:
+			c.Skipped = &junitSkipped{Message: "withdrawn"}
+		default:
+			msg := clean(fmt.Sprintf("%s (%s) at %s: %s", f.ID, clampSeverity(f.Severity), whereText(f), truncate(messageText(f), 200)))
+			c.Failure = &junitFailure{Message: msg, Type: clampSeverity(f.Severity).String(), Text: junitRiskDetails(f, r.Source)}
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	if len(s.Cases) == 0 {
+		s.Cases = []junitCase{{Name: "no " + strings.ToLower(title) + " found", Classname: jenkinsName(title) + "." + jenkinsName(subjectName(r)), Time: "0"}}
+		if g.kind == inventory.KindMalware {
+			s.Cases[0].Name = "no malware found"
+		}
+	}
+	for _, c := range s.Cases {
+		s.Tests++
+		switch {
+		case c.Failure != nil:
+			s.Failures++
+		case c.Skipped != nil:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+func junitRiskDetails(f *inventory.Finding, src inventory.Source) string {
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-14s %s\n", k+":", clean(v))
+		}
+	}
+	switch f.Kind {
+	case inventory.KindSecret:
+		line("Rule", f.ID)
+	case inventory.KindMalware:
+		line("Detection", f.ID)
+	default:
+		line("Check", f.ID)
+	}
+	line("Title", f.Title)
+	line("Severity", clampSeverity(f.Severity).String())
+	loc := whereText(f)
+	if l := f.Location.LayerIndex; f.Location.LayerDiffID != "" && l >= 0 && l < len(src.Layers) {
+		loc += fmt.Sprintf(", layer %d %s", l, f.Location.LayerDiffID)
+	}
+	if f.Hidden {
+		loc += " (deleted by a later layer, still in the image)"
+	}
+	line("Found in", loc)
+	line("Match", f.Snippet)
+	for _, p := range strings.Split(strings.TrimSpace(f.Details), "\n") {
+		line("Details", p)
+	}
+	line("How to fix", f.Remediation)
+	for _, c := range f.Controls {
+		line("Benchmark", controlText(c))
+	}
+	for _, u := range references(f) {
+		line("Reference", u)
+	}
+	return b.String()
 }
 
 func suffix(sep, s string) string {

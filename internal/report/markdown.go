@@ -37,46 +37,80 @@ func writeMarkdown(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptio
 // many findings were left out and where to find them.
 func renderMarkdown(r *inventory.Report, meta Meta, opts ReportOptions, limit int) string {
 	v := newVulnView(r)
+	rv := newRiskView(r, opts)
 	var b strings.Builder
 
 	fmt.Fprintf(&b, "### Seawall scan: %s\n\n", mdText(subjectName(r)))
-	total := v.active.total()
-	switch {
-	case total == 0 && v.suppressed == 0:
-		b.WriteString("✅ **No vulnerabilities found**")
-	case total == 0:
-		b.WriteString("✅ **No vulnerabilities to act on**")
-	default:
-		fmt.Fprintf(&b, "❌ **%s**", plural(total, "vulnerability"))
+	// all counts every kind; for a vulnerability scan it is v's tally.
+	all := v.tally
+	for i, n := range rv.active {
+		all.active[i] += n
+	}
+	all.suppressed += rv.suppressed
+	total := all.active.total()
+	sevParts := func(c *severityCounts) string {
 		var parts []string
 		for _, s := range severitiesShown(opts) {
-			if n := v.active[s]; n > 0 {
+			if n := c[s]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(s.String())))
 			}
 		}
-		b.WriteString(": " + strings.Join(parts, ", "))
+		return strings.Join(parts, ", ")
 	}
-	if v.suppressed > 0 {
-		fmt.Fprintf(&b, " · %d suppressed", v.suppressed)
+	summary := func(kind string, t *tally) {
+		n := t.active.total()
+		switch {
+		case n == 0 && t.suppressed == 0 && kind == inventory.KindMalware:
+			b.WriteString("✅ **No malware found**")
+		case n == 0 && t.suppressed == 0:
+			fmt.Fprintf(&b, "✅ **No %s found**", strings.ToLower(kindTitle(kind)))
+		case n == 0:
+			fmt.Fprintf(&b, "✅ **No %s to act on**", strings.ToLower(kindTitle(kind)))
+		default:
+			fmt.Fprintf(&b, "❌ **%s**: %s", kindNoun(kind, n), sevParts(&t.active))
+		}
+		if t.suppressed > 0 {
+			fmt.Fprintf(&b, " · %d suppressed", t.suppressed)
+		}
+		if t.withdrawn > 0 {
+			fmt.Fprintf(&b, " · %d withdrawn", t.withdrawn)
+		}
 	}
-	if v.withdrawn > 0 {
-		fmt.Fprintf(&b, " · %d withdrawn", v.withdrawn)
-	}
-	b.WriteString("\n\n")
-
-	if total > 0 {
-		b.WriteString("| Severity | Findings |\n|---|---:|\n")
-		for _, s := range severitiesShown(opts) {
-			fmt.Fprintf(&b, "| %s %s | %d |\n", severityIcon[s], severityTitle(s), v.active[s])
+	if opts.legacy() && len(rv.findings) == 0 {
+		summary(inventory.KindVulnerability, &v.tally)
+		b.WriteString("\n\n")
+	} else {
+		if opts.looked(inventory.KindVulnerability) || len(v.findings) > 0 {
+			b.WriteString("- ")
+			summary(inventory.KindVulnerability, &v.tally)
+			b.WriteString("\n")
+		}
+		for _, g := range rv.groups {
+			b.WriteString("- ")
+			summary(g.kind, &g.tally)
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}
 
-	b.WriteString(mdText(upperFirst(dbText(r.DB, meta))) + ".")
-	if s := filterText(opts); s != "" {
-		b.WriteString(" Filters: " + mdText(s) + ".")
+	if total > 0 {
+		b.WriteString("| Severity | Findings |\n|---|---:|\n")
+		for _, s := range severitiesShown(opts) {
+			fmt.Fprintf(&b, "| %s %s | %d |\n", severityIcon[s], severityTitle(s), all.active[s])
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n\n")
+
+	var line []string
+	if opts.looked(inventory.KindVulnerability) {
+		line = append(line, mdText(upperFirst(dbText(r.DB, meta)))+".")
+	}
+	if s := filterText(opts); s != "" {
+		line = append(line, "Filters: "+mdText(s)+".")
+	}
+	if len(line) > 0 {
+		b.WriteString(strings.Join(line, " ") + "\n\n")
+	}
 	if len(r.NotCovered) > 0 {
 		b.WriteString("**Not checked**, the database covers none of these:\n")
 		for _, c := range r.NotCovered {
@@ -96,9 +130,10 @@ func renderMarkdown(r *inventory.Report, meta Meta, opts ReportOptions, limit in
 		b.WriteString("\n")
 	}
 
-	// The findings, one collapsible section per severity. Every row is
-	// checked against what is left of the limit, keeping room to close
-	// the section and say what was cut.
+	// The findings, one collapsible section per severity of
+	// vulnerabilities, then one per other kind. Every row is checked
+	// against what is left of the limit, keeping room to close the
+	// section and say what was cut.
 	const header = "| Package | Vulnerability | Installed | Fixed | Title | Found in |\n|---|---|---|---|---|---|\n"
 	const closing = "\n</details>\n"
 	shown := 0
@@ -136,6 +171,40 @@ func renderMarkdown(r *inventory.Report, meta Meta, opts ReportOptions, limit in
 		}
 		b.WriteString(closing + "\n")
 	}
+	for _, g := range rv.groups {
+		if g.active.total() == 0 || cut {
+			continue
+		}
+		open := ""
+		if g.active[inventory.SeverityCritical]+g.active[inventory.SeverityHigh] > 0 {
+			open = " open"
+		}
+		section := fmt.Sprintf("<details%s>\n<summary><b>%s %s (%d)</b></summary>\n\n%s", open, kindIcon[g.kind], kindTitle(g.kind), g.active.total(), riskHeader(g.kind))
+		if b.Len()+len(section)+len(closing)+truncationNoteMax > limit {
+			cut = true
+			break
+		}
+		b.WriteString(section)
+		// Most severe first, then in report order.
+		for _, s := range []inventory.Severity{inventory.SeverityCritical, inventory.SeverityHigh, inventory.SeverityMedium, inventory.SeverityLow, inventory.SeverityUnknown} {
+			for _, f := range g.findings {
+				if !f.Active() || clampSeverity(f.Severity) != s {
+					continue
+				}
+				row := markdownRiskRow(f)
+				if b.Len()+len(row)+len(closing)+truncationNoteMax > limit {
+					cut = true
+					break
+				}
+				b.WriteString(row)
+				shown++
+			}
+			if cut {
+				break
+			}
+		}
+		b.WriteString(closing + "\n")
+	}
 	if cut {
 		fmt.Fprintf(&b, truncationNote, total-shown, limit)
 	}
@@ -146,6 +215,42 @@ func renderMarkdown(r *inventory.Report, meta Meta, opts ReportOptions, limit in
 		out = strings.ToValidUTF8(out[:limit], "")
 	}
 	return out
+}
+
+// kindIcon marks a kind's section.
+var kindIcon = map[string]string{
+	inventory.KindSecret:           "🔑",
+	inventory.KindMalware:          "☣️",
+	inventory.KindMisconfiguration: "⚙️",
+}
+
+func riskHeader(kind string) string {
+	switch kind {
+	case inventory.KindSecret:
+		return "| Severity | Rule | Where | Layer | Match |\n|---|---|---|---|---|\n"
+	case inventory.KindMalware:
+		return "| Severity | Detection | Where | Layer | Title |\n|---|---|---|---|---|\n"
+	}
+	return "| Severity | Check | Where | Layer | Message |\n|---|---|---|---|---|\n"
+}
+
+func markdownRiskRow(f *inventory.Finding) string {
+	sev := severityIcon[clampSeverity(f.Severity)] + " " + severityTitle(clampSeverity(f.Severity))
+	id := mdCell(f.ID)
+	if refs := references(f); len(refs) > 0 {
+		// Parentheses would end the link early and let a rule's text
+		// add Markdown of its own.
+		u := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(refs[0])
+		id = fmt.Sprintf("[%s](%s)", id, u)
+	}
+	text := f.Title
+	switch f.Kind {
+	case inventory.KindSecret:
+		text = f.Snippet
+	case inventory.KindMisconfiguration:
+		text = messageText(f)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", sev, id, mdCell(whereText(f)), mdCell(layerText(f)), mdCell(truncate(clean(text), 120)))
 }
 
 // truncationNote ends a comment that was cut; truncationNoteMax is room

@@ -84,6 +84,9 @@ type sarifRuleProps struct {
 	// SecuritySeverity is the score GitHub ranks security alerts by.
 	SecuritySeverity string `json:"security-severity,omitempty"`
 	Precision        string `json:"precision"`
+	// Controls are the benchmark recommendations a check implements
+	// ("CIS Docker 4.1").
+	Controls []string `json:"controls,omitempty"`
 }
 
 type sarifInvocation struct {
@@ -199,14 +202,16 @@ func fingerprint(f *inventory.Finding) string {
 
 func writeSARIF(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions) error {
 	v := newVulnView(r)
+	rv := newRiskView(r, opts)
+	all := append(slices.Clip(v.findings), rv.findings...)
 
-	// One rule per vulnerability ID, in ID order; the results refer to it
-	// by index. Suppressed and withdrawn findings are left out: GitHub
-	// does not honour SARIF suppressions and would open an alert for each.
+	// One rule per finding ID, in ID order; the results refer to it by
+	// index. Suppressed and withdrawn findings are left out: GitHub does
+	// not honour SARIF suppressions and would open an alert for each.
 	byID := make(map[string][]*inventory.Finding)
 	var ids []string
-	for i := range v.findings {
-		f := &v.findings[i]
+	for i := range all {
+		f := &all[i]
 		if !f.Active() {
 			continue
 		}
@@ -219,7 +224,11 @@ func writeSARIF(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 	rules := make([]sarifRule, len(ids))
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
-		rules[i] = sarifRuleFor(id, byID[id])
+		if isVuln(byID[id][0]) {
+			rules[i] = sarifRuleFor(id, byID[id])
+		} else {
+			rules[i] = sarifRiskRule(id, byID[id])
+		}
 		index[id] = i
 	}
 
@@ -227,7 +236,7 @@ func writeSARIF(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 	if fallbackURI == "" {
 		fallbackURI = "unknown"
 	}
-	results := make([]sarifResult, 0, len(v.findings))
+	results := make([]sarifResult, 0, len(all))
 	for i := range v.findings {
 		f := &v.findings[i]
 		if !f.Active() {
@@ -263,20 +272,58 @@ func writeSARIF(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 			Properties:          props,
 		})
 	}
+	for i := range rv.findings {
+		f := &rv.findings[i]
+		if !f.Active() {
+			continue
+		}
+		uri := ""
+		if !pseudoPath(f.Location.Path) {
+			uri = sarifURI(f.Location.Path)
+		}
+		if uri == "" {
+			uri = fallbackURI
+		}
+		props := map[string]any{"kind": f.Kind}
+		if f.Location.LayerDiffID != "" {
+			props["layerDiffID"] = f.Location.LayerDiffID
+			props["layerIndex"] = f.Location.LayerIndex
+		}
+		if f.Hidden {
+			props["hidden"] = true
+		}
+		if pseudoPath(f.Location.Path) {
+			props["where"] = f.Location.Path
+		}
+		if len(f.Controls) > 0 {
+			props["controls"] = f.Controls
+		}
+		results = append(results, sarifResult{
+			RuleID:              f.ID,
+			RuleIndex:           index[f.ID],
+			Level:               sarifLevel(f.Severity),
+			Message:             sarifText{Text: sarifRiskMessage(f, r.Source)},
+			Locations:           []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: uri}, Region: sarifRegion{StartLine: max(f.Line, 1)}}}},
+			PartialFingerprints: map[string]string{fingerprintKey: riskFingerprint(f)},
+			Properties:          props,
+		})
+	}
 
 	var notes []sarifNotification
 	note := func(level, text string) {
 		notes = append(notes, sarifNotification{Level: level, Message: sarifText{Text: text}})
 	}
-	note("note", upperFirst(dbText(r.DB, meta))+".")
+	if opts.looked(inventory.KindVulnerability) {
+		note("note", upperFirst(dbText(r.DB, meta))+".")
+	}
 	for _, c := range r.NotCovered {
 		note("warning", "Not checked: "+coverageText(c)+".")
 	}
 	for _, n := range opts.Notices {
 		note("warning", n)
 	}
-	if v.suppressed > 0 {
-		note("note", plural(v.suppressed, "suppressed finding")+" left out (see --format json).")
+	if n := v.suppressed + rv.suppressed; n > 0 {
+		note("note", plural(n, "suppressed finding")+" left out (see --format json).")
 	}
 
 	run := sarifRun{
@@ -294,6 +341,181 @@ func writeSARIF(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{run}})
+}
+
+// pseudoPath reports whether a location names a part of the image rather
+// than a file.
+func pseudoPath(p string) bool {
+	return strings.HasPrefix(p, inventory.PathImageConfig) || strings.HasPrefix(p, inventory.PathImageHistory)
+}
+
+// riskFingerprint identifies a secret, malware or misconfiguration finding
+// across scans: what was found and where, but not the layer, so that the
+// alert stays one alert while the image is rebuilt.
+func riskFingerprint(f *inventory.Finding) string {
+	h := sha256.New()
+	for _, s := range []string{f.ID, f.Kind, f.Location.Path, strconv.Itoa(f.Line), f.Snippet} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// sarifRiskRule describes a secret rule, malware detection or
+// configuration check, from the findings that have its ID.
+func sarifRiskRule(id string, fs []*inventory.Finding) sarifRule {
+	worst := fs[0]
+	for _, f := range fs[1:] {
+		if f.Severity > worst.Severity {
+			worst = f
+		}
+	}
+	title := clean(worst.Title)
+	short := id
+	if title != "" {
+		short = id + ": " + title
+	}
+	desc := ruleDescription(worst)
+	if desc == "" {
+		desc = short
+	}
+	tags := []string{"security", worst.Kind, strings.ToLower(clampSeverity(worst.Severity).String())}
+	tags = append(tags, worst.Controls...)
+	helpURI := ""
+	if refs := references(worst); len(refs) > 0 {
+		helpURI = refs[0]
+	}
+	name := "Misconfiguration"
+	switch worst.Kind {
+	case inventory.KindSecret:
+		name = "Secret"
+	case inventory.KindMalware:
+		name = "Malware"
+	}
+	return sarifRule{
+		ID:                   id,
+		Name:                 name,
+		ShortDescription:     sarifText{Text: truncate(short, 300)},
+		FullDescription:      sarifText{Text: truncate(desc, maxSARIFText)},
+		HelpURI:              helpURI,
+		Help:                 sarifMessage{Text: truncate(riskHelpText(id, worst), maxSARIFText), Markdown: truncate(riskHelpMarkdown(id, worst), maxSARIFText)},
+		DefaultConfiguration: sarifConfiguration{Level: sarifLevel(worst.Severity)},
+		Properties:           sarifRuleProps{Tags: tags, SecuritySeverity: securitySeverity(worst), Precision: riskPrecision(worst), Controls: worst.Controls},
+	}
+}
+
+// ruleDescription is what a finding says about its rule in general: for
+// the checks Seawall writes, the part of the details after the first
+// paragraph (which is about this finding); otherwise the details.
+func ruleDescription(f *inventory.Finding) string {
+	d := strings.TrimSpace(f.Details)
+	if f.Kind == inventory.KindMisconfiguration {
+		if _, rest, ok := strings.Cut(d, "\n\n"); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return d
+}
+
+// riskPrecision is how often the rule is right, as GitHub ranks it: a
+// hash or the EICAR string cannot be wrong, rules can.
+func riskPrecision(f *inventory.Finding) string {
+	switch {
+	case f.Kind == inventory.KindMalware && !strings.HasPrefix(f.ID, "YARA-"):
+		return "very-high"
+	case f.Kind == inventory.KindMisconfiguration:
+		return "very-high"
+	}
+	return "high"
+}
+
+func riskHelpText(id string, f *inventory.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", kindTitle(f.Kind), id)
+	if t := clean(f.Title); t != "" {
+		fmt.Fprintf(&b, ": %s", t)
+	}
+	fmt.Fprintf(&b, "\nSeverity: %s\n", clampSeverity(f.Severity))
+	if d := ruleDescription(f); d != "" {
+		fmt.Fprintf(&b, "\n%s\n", d)
+	}
+	if f.Remediation != "" {
+		fmt.Fprintf(&b, "\nHow to fix: %s\n", f.Remediation)
+	}
+	for _, c := range f.Controls {
+		fmt.Fprintf(&b, "Benchmark: %s\n", controlText(c))
+	}
+	if refs := references(f); len(refs) > 0 {
+		b.WriteString("References:\n")
+		for _, u := range refs {
+			fmt.Fprintf(&b, "- %s\n", u)
+		}
+	}
+	return b.String()
+}
+
+func riskHelpMarkdown(id string, f *inventory.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s %s**", mdText(kindTitle(f.Kind)), mdText(id))
+	if t := clean(f.Title); t != "" {
+		fmt.Fprintf(&b, ": %s", mdText(t))
+	}
+	fmt.Fprintf(&b, "\n\nSeverity: **%s**", clampSeverity(f.Severity))
+	if d := ruleDescription(f); d != "" {
+		fmt.Fprintf(&b, "\n\n%s", mdText(d))
+	}
+	if f.Remediation != "" {
+		fmt.Fprintf(&b, "\n\n**How to fix:** %s", mdText(f.Remediation))
+	}
+	for _, c := range f.Controls {
+		fmt.Fprintf(&b, "\n\nBenchmark: %s", mdText(controlText(c)))
+	}
+	if refs := references(f); len(refs) > 0 {
+		b.WriteString("\n\nReferences:\n")
+		for _, u := range refs[:min(len(refs), 10)] {
+			fmt.Fprintf(&b, "- <%s>\n", u)
+		}
+	}
+	return b.String()
+}
+
+// controlText spells a control out: "CIS Docker 4.1" is recommendation
+// 4.1 of the CIS Docker Benchmark v1.6.0.
+func controlText(c string) string {
+	if n, ok := strings.CutPrefix(c, "CIS Docker "); ok {
+		return "CIS Docker Benchmark v1.6.0, recommendation " + n
+	}
+	return c
+}
+
+func sarifRiskMessage(f *inventory.Finding, src inventory.Source) string {
+	var b strings.Builder
+	switch f.Kind {
+	case inventory.KindSecret:
+		fmt.Fprintf(&b, "%s: %s", f.ID, clean(f.Title))
+		if f.Snippet != "" {
+			fmt.Fprintf(&b, " (%s)", truncate(clean(f.Snippet), 120))
+		}
+		b.WriteString(".")
+	case inventory.KindMalware:
+		fmt.Fprintf(&b, "Malware: %s (%s).", clean(f.Title), f.ID)
+	default:
+		b.WriteString(truncate(clean(messageText(f)), 500))
+	}
+	if f.Location.Path != "" {
+		fmt.Fprintf(&b, " Found in %s", whereText(f))
+		if l := f.Location.LayerIndex; f.Location.LayerDiffID != "" && l >= 0 && l < len(src.Layers) {
+			fmt.Fprintf(&b, ", layer %d", l)
+			if c := clean(src.Layers[l].CreatedBy); c != "" {
+				fmt.Fprintf(&b, " (%s)", truncate(c, 80))
+			}
+		}
+		if f.Hidden {
+			b.WriteString(", deleted by a later layer but still in the image")
+		}
+		b.WriteString(".")
+	}
+	return clean(b.String())
 }
 
 func sarifRunProperties(r *inventory.Report) map[string]any {

@@ -50,6 +50,11 @@ type ReportOptions struct {
 	// MarkdownLimit caps the Markdown report, in characters; 0 means
 	// GitHubCommentLimit.
 	MarkdownLimit int
+	// Kinds are the kinds of finding the scan looked for (inventory's
+	// KindVulnerability, KindSecret, KindMalware, KindMisconfiguration),
+	// so that a report can say "no secrets found" rather than nothing.
+	// Empty means vulnerabilities only.
+	Kinds []string
 }
 
 // WriteReport renders a scan report in the named format. r is expected to
@@ -165,7 +170,7 @@ type group struct {
 	tally
 }
 
-// vulnView is a report's findings in the order every format shows them:
+// vulnView is a report's vulnerabilities in the order every format shows them:
 // targets OS first, then by path; within one, by package, then most severe
 // first, then by ID.
 type vulnView struct {
@@ -175,7 +180,12 @@ type vulnView struct {
 }
 
 func newVulnView(r *inventory.Report) *vulnView {
-	v := &vulnView{findings: slices.Clone(r.Findings)}
+	v := &vulnView{}
+	for i := range r.Findings {
+		if isVuln(&r.Findings[i]) {
+			v.findings = append(v.findings, r.Findings[i])
+		}
+	}
 	targets := make([]target, len(v.findings))
 	for i := range v.findings {
 		targets[i] = targetOf(&v.findings[i], r.Distro)

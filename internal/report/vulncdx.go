@@ -53,6 +53,20 @@ func writeCycloneDXReport(w io.Writer, r *inventory.Report, meta Meta, opts Repo
 	if s := filterText(opts); s != "" {
 		add("seawall:filters", s)
 	}
+	// CycloneDX's vulnerabilities are about components; secrets, malware
+	// and misconfigurations are not, so they are counted here and left to
+	// the JSON and SARIF reports.
+	rv := newRiskView(r, opts)
+	var left []string
+	for _, g := range rv.groups {
+		add("seawall:findings:"+g.kind, strconv.Itoa(g.active.total()))
+		if n := g.active.total() + g.suppressed; n > 0 {
+			left = append(left, kindNoun(g.kind, n))
+		}
+	}
+	if len(left) > 0 {
+		add("seawall:notice", "CycloneDX carries vulnerabilities only: "+strings.Join(left, ", ")+" are in the json and sarif reports")
+	}
 	bom.Metadata.Properties = nonEmpty(props)
 
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)

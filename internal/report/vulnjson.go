@@ -25,6 +25,7 @@ type ReportDocument struct {
 	DB            *DBStatus            `json:"db,omitempty"`
 	Summary       Summary              `json:"summary"`
 	Filters       *Filters             `json:"filters,omitempty"`
+	Kinds         []string             `json:"kinds,omitempty"`
 	Findings      []inventory.Finding  `json:"findings"`
 	NotCovered    []inventory.Coverage `json:"notCovered,omitempty"`
 	Packages      []inventory.Package  `json:"packages"`
@@ -50,6 +51,17 @@ type Summary struct {
 	// at least one active finding.
 	Packages           int `json:"packages"`
 	VulnerablePackages int `json:"vulnerablePackages"`
+	// ByKind breaks the counts down by kind of finding when the scan
+	// looked for more than vulnerabilities.
+	ByKind map[string]KindSummary `json:"byKind,omitempty"`
+}
+
+// KindSummary counts the findings of one kind.
+type KindSummary struct {
+	Active      SeverityCounts `json:"active"`
+	ActiveTotal int            `json:"activeTotal"`
+	Suppressed  int            `json:"suppressed"`
+	Withdrawn   int            `json:"withdrawn,omitempty"`
 }
 
 // SeverityCounts counts findings by severity.
@@ -71,13 +83,14 @@ type Filters struct {
 
 func newReportDocument(r *inventory.Report, meta Meta, opts ReportOptions) *ReportDocument {
 	v := newVulnView(r)
+	rv := newRiskView(r, opts)
 	doc := &ReportDocument{
 		SchemaVersion: ReportSchemaVersion,
 		Tool:          Tool{Name: "seawall", Version: meta.ToolVersion},
 		CreatedAt:     meta.Created,
 		Source:        r.Source,
 		Distro:        r.Distro,
-		Findings:      v.findings,
+		Findings:      append(v.findings, rv.findings...),
 		NotCovered:    r.NotCovered,
 		Packages:      r.Packages,
 		Notices:       opts.Notices,
@@ -89,16 +102,28 @@ func newReportDocument(r *inventory.Report, meta Meta, opts ReportOptions) *Repo
 			doc.DB.AgeSeconds = int64(meta.Created.Sub(r.DB.BuiltAt) / time.Second)
 		}
 	}
-	c := &v.active
+	all := v.tally
+	for i, n := range rv.active {
+		all.active[i] += n
+	}
+	all.suppressed += rv.suppressed
+	all.withdrawn += rv.withdrawn
 	doc.Summary = Summary{
-		Active: SeverityCounts{
-			Critical: c[inventory.SeverityCritical], High: c[inventory.SeverityHigh], Medium: c[inventory.SeverityMedium],
-			Low: c[inventory.SeverityLow], Unknown: c[inventory.SeverityUnknown],
-		},
-		ActiveTotal: c.total(),
-		Suppressed:  v.suppressed,
-		Withdrawn:   v.withdrawn,
+		Active:      countsOf(&all.active),
+		ActiveTotal: all.active.total(),
+		Suppressed:  all.suppressed,
+		Withdrawn:   all.withdrawn,
 		Packages:    len(r.Packages),
+	}
+	if !opts.legacy() {
+		doc.Kinds = opts.kinds()
+		doc.Summary.ByKind = map[string]KindSummary{}
+		if opts.looked(inventory.KindVulnerability) || len(v.findings) > 0 {
+			doc.Summary.ByKind[inventory.KindVulnerability] = kindSummary(&v.tally)
+		}
+		for _, g := range rv.groups {
+			doc.Summary.ByKind[g.kind] = kindSummary(&g.tally)
+		}
 	}
 	vulnerable := make(map[string]bool)
 	for i := range v.findings {
@@ -135,6 +160,17 @@ func newReportDocument(r *inventory.Report, meta Meta, opts ReportOptions) *Repo
 		}
 	}
 	return doc
+}
+
+func countsOf(c *severityCounts) SeverityCounts {
+	return SeverityCounts{
+		Critical: c[inventory.SeverityCritical], High: c[inventory.SeverityHigh], Medium: c[inventory.SeverityMedium],
+		Low: c[inventory.SeverityLow], Unknown: c[inventory.SeverityUnknown],
+	}
+}
+
+func kindSummary(t *tally) KindSummary {
+	return KindSummary{Active: countsOf(&t.active), ActiveTotal: t.active.total(), Suppressed: t.suppressed, Withdrawn: t.withdrawn}
 }
 
 func writeReportJSON(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions) error {

@@ -31,23 +31,30 @@ const maxTitle = 60
 func writeVulnTable(w io.Writer, r *inventory.Report, meta Meta, opts ReportOptions) error {
 	bw := bufio.NewWriter(w)
 	v := newVulnView(r)
+	rv := newRiskView(r, opts)
 	bold := func(s string) string {
 		if opts.Color {
 			return ansiBold + s + ansiReset
 		}
 		return s
 	}
+	vulns := opts.looked(inventory.KindVulnerability)
 
 	fmt.Fprintln(bw, bold(clean(subjectName(r))))
-	fmt.Fprintln(bw, upperFirst(dbText(r.DB, meta)))
-	summary := fmt.Sprintf("%s (%s)", plural(v.active.total(), "vulnerability"), countsText(&v.active, opts))
-	if v.suppressed > 0 {
-		summary += fmt.Sprintf(", %d suppressed", v.suppressed)
+	if vulns {
+		fmt.Fprintln(bw, upperFirst(dbText(r.DB, meta)))
+		summary := fmt.Sprintf("%s (%s)", plural(v.active.total(), "vulnerability"), countsText(&v.active, opts))
+		if v.suppressed > 0 {
+			summary += fmt.Sprintf(", %d suppressed", v.suppressed)
+		}
+		if v.withdrawn > 0 {
+			summary += fmt.Sprintf(", %d withdrawn", v.withdrawn)
+		}
+		fmt.Fprintln(bw, summary)
 	}
-	if v.withdrawn > 0 {
-		summary += fmt.Sprintf(", %d withdrawn", v.withdrawn)
+	for _, g := range rv.groups {
+		fmt.Fprintln(bw, kindCountsLine(g.kind, &g.tally, opts))
 	}
-	fmt.Fprintln(bw, summary)
 	if s := filterText(opts); s != "" {
 		fmt.Fprintln(bw, "Filters: "+s)
 	}
@@ -60,6 +67,16 @@ func writeVulnTable(w io.Writer, r *inventory.Report, meta Meta, opts ReportOpti
 	writeList(bw, "Notices", opts.Notices, 0)
 	writeList(bw, "Scan warnings", r.Warnings, 10)
 
+	if vulns || len(v.findings) > 0 {
+		writeVulnSections(bw, r, v, opts, bold)
+	}
+	for _, g := range rv.groups {
+		writeRiskSection(bw, g, opts, bold)
+	}
+	return bw.Flush()
+}
+
+func writeVulnSections(bw io.Writer, r *inventory.Report, v *vulnView, opts ReportOptions, bold func(string) string) {
 	shown := 0
 	for _, g := range v.groups {
 		if g.active.total()+g.withdrawn == 0 {
@@ -112,7 +129,76 @@ func writeVulnTable(w io.Writer, r *inventory.Report, meta Meta, opts ReportOpti
 		}
 		fmt.Fprintln(bw, msg)
 	}
-	return bw.Flush()
+}
+
+// maxMessage keeps a misconfiguration's message readable on a terminal.
+const maxMessage = 80
+
+// writeRiskSection lists the secrets, malware or misconfigurations found,
+// with where each is.
+func writeRiskSection(bw io.Writer, g *kindGroup, opts ReportOptions, bold func(string) string) {
+	title := kindTitle(g.kind)
+	fmt.Fprintf(bw, "\n%s\n%s\n", bold(title), strings.Repeat("=", utf8.RuneCountInString(title)))
+	if g.active.total()+g.withdrawn == 0 {
+		switch {
+		case g.suppressed > 0:
+			fmt.Fprintf(bw, "No %s to show: every finding is suppressed.\n", strings.ToLower(title))
+		case g.kind == inventory.KindMalware:
+			fmt.Fprintln(bw, "No malware found.")
+		default:
+			fmt.Fprintf(bw, "No %s found.\n", strings.ToLower(title))
+		}
+		return
+	}
+	line := "Total: " + fmt.Sprint(g.active.total()) + " (" + countsText(&g.active, opts) + ")"
+	if g.suppressed > 0 {
+		line += fmt.Sprintf(", %d suppressed", g.suppressed)
+	}
+	fmt.Fprintln(bw, line)
+	fmt.Fprintln(bw)
+
+	layers := false
+	for _, f := range g.findings {
+		if f.Suppression == nil && layerText(f) != "" {
+			layers = true
+		}
+	}
+	var t textTable
+	t.color = opts.Color
+	row := func(f *inventory.Finding) []cell {
+		sev := cell{text: clampSeverity(f.Severity).String(), color: severityColor[clampSeverity(f.Severity)]}
+		switch g.kind {
+		case inventory.KindSecret:
+			return []cell{{text: clean(whereText(f))}, {text: layerText(f)}, {text: clean(f.ID)}, sev, {text: truncate(clean(f.Snippet), maxMessage)}}
+		case inventory.KindMalware:
+			return []cell{{text: clean(whereText(f))}, {text: layerText(f)}, {text: clean(f.ID)}, sev, {text: truncate(clean(f.Title), maxTitle)}}
+		}
+		return []cell{{text: clean(f.ID)}, sev, {text: clean(whereText(f))}, {text: layerText(f)}, {text: truncate(clean(messageText(f)), maxMessage)}}
+	}
+	layerCol := 1
+	switch g.kind {
+	case inventory.KindSecret:
+		t.header = []string{"FILE", "LAYER", "RULE", "SEVERITY", "MATCH"}
+	case inventory.KindMalware:
+		t.header = []string{"FILE", "LAYER", "DETECTION", "SEVERITY", "TITLE"}
+	default:
+		t.header = []string{"CHECK", "SEVERITY", "WHERE", "LAYER", "MESSAGE"}
+		layerCol = 3
+	}
+	if !layers {
+		t.header = append(t.header[:layerCol:layerCol], t.header[layerCol+1:]...)
+	}
+	for _, f := range g.findings {
+		if f.Suppression != nil {
+			continue
+		}
+		r := row(f)
+		if !layers {
+			r = append(r[:layerCol:layerCol], r[layerCol+1:]...)
+		}
+		t.rows = append(t.rows, r)
+	}
+	t.write(bw)
 }
 
 func upperFirst(s string) string {

@@ -1,7 +1,7 @@
 // Package ignore reads .seawallignore, the YAML file in which a team
-// accepts known vulnerabilities for a while, and marks the findings it
-// covers as suppressed. The format is documented in
-// docs/reference/seawallignore.md.
+// accepts known vulnerabilities, secrets, malware findings and
+// misconfigurations for a while, and marks the findings it covers as
+// suppressed. The format is documented in docs/reference/seawallignore.md.
 package ignore
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -37,13 +38,28 @@ type File struct {
 	Entries []Entry
 }
 
-// Entry accepts one vulnerability, everywhere or in some packages only.
+// lists maps the file's top-level lists to the kind of finding their
+// entries accept.
+var lists = map[string]string{
+	"vulnerabilities":   inventory.KindVulnerability,
+	"secrets":           inventory.KindSecret,
+	"malware":           inventory.KindMalware,
+	"misconfigurations": inventory.KindMisconfiguration,
+}
+
+// Entry accepts one vulnerability, secret rule, malware detection or
+// configuration check, everywhere or in some packages or paths only.
 type Entry struct {
+	// Kind is the kind of finding the entry accepts: the list it is in.
+	Kind string
 	// ID matches a finding's ID or any of its aliases, without regard to case.
 	ID string
 	// Packages limits the entry to these packages; empty means every package.
 	Packages []Package
-	Reason   string
+	// Paths limits the entry to findings whose location matches one of
+	// these globs (see MatchPath); empty means everywhere.
+	Paths  []string
+	Reason string
 	// Expires is the last day the entry suppresses, at 00:00 UTC; the entry
 	// stops at the end of that day. Zero means it never expires.
 	Expires time.Time
@@ -82,6 +98,25 @@ func (e *Entry) Expired(now time.Time) bool {
 
 // Matches reports whether e names f, whether or not it has expired.
 func (e *Entry) Matches(f *inventory.Finding) bool {
+	kind := f.Kind
+	if kind == "" {
+		kind = inventory.KindVulnerability
+	}
+	if e.Kind != "" && e.Kind != kind {
+		return false
+	}
+	if len(e.Paths) > 0 {
+		in := false
+		for _, p := range e.Paths {
+			if MatchPath(p, f.Location.Path) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
 	if !strings.EqualFold(e.ID, f.ID) {
 		found := false
 		for _, a := range f.Aliases {
@@ -266,33 +301,33 @@ func (p *parser) file(doc *yaml.Node, f *File) {
 		return
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "expected a mapping with a \"vulnerabilities:\" list at the top, found %s", kind(root))
+		p.errorf(root, "expected a mapping with lists such as \"vulnerabilities:\" at the top, found %s", kind(root))
 		return
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		switch k.Value {
-		case "vulnerabilities":
-			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-				continue
+		fk, ok := lists[k.Value]
+		if !ok {
+			p.errorf(k, "unknown field %q at the top level: the file holds the lists vulnerabilities, secrets, malware and misconfigurations", k.Value)
+			continue
+		}
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			p.errorf(v, "%q must be a list of entries, found %s", k.Value, kind(v))
+			continue
+		}
+		for _, item := range v.Content {
+			if e, ok := p.entry(item, fk); ok {
+				f.Entries = append(f.Entries, e)
 			}
-			if v.Kind != yaml.SequenceNode {
-				p.errorf(v, "\"vulnerabilities\" must be a list of entries, found %s", kind(v))
-				continue
-			}
-			for _, item := range v.Content {
-				if e, ok := p.entry(item); ok {
-					f.Entries = append(f.Entries, e)
-				}
-			}
-		default:
-			p.errorf(k, "unknown field %q at the top level: the file holds one \"vulnerabilities:\" list", k.Value)
 		}
 	}
 }
 
-func (p *parser) entry(n *yaml.Node) (Entry, bool) {
-	e := Entry{Line: n.Line}
+func (p *parser) entry(n *yaml.Node, fk string) (Entry, bool) {
+	e := Entry{Kind: fk, Line: n.Line}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "each entry must be a mapping with id and reason, found %s", kind(n))
 		return e, false
@@ -318,7 +353,27 @@ func (p *parser) entry(n *yaml.Node) (Entry, bool) {
 				continue
 			}
 			e.Expires = t
+		case "paths":
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, "field \"paths\" must be a list of path globs, found %s", kind(v))
+				continue
+			}
+			for _, pn := range v.Content {
+				s, ok := p.scalar(pn, "paths")
+				if !ok {
+					continue
+				}
+				if err := validGlob(s); err != nil {
+					p.errorf(pn, "field \"paths\": %q: %v", s, err)
+					continue
+				}
+				e.Paths = append(e.Paths, s)
+			}
 		case "packages":
+			if fk != inventory.KindVulnerability {
+				p.errorf(k, "field \"packages\" applies to vulnerabilities only; limit this entry with \"paths\"")
+				continue
+			}
 			if v.Kind != yaml.SequenceNode {
 				p.errorf(v, "field \"packages\" must be a list of {name, purl, version}, found %s", kind(v))
 				continue
@@ -329,12 +384,12 @@ func (p *parser) entry(n *yaml.Node) (Entry, bool) {
 				}
 			}
 		default:
-			p.errorf(k, "unknown field %q in an entry: use id, packages, reason and expires", k.Value)
+			p.errorf(k, "unknown field %q in an entry: use id, packages, paths, reason and expires", k.Value)
 		}
 	}
 	switch {
 	case idNode == nil:
-		p.errorf(n, "entry without \"id\": name the vulnerability (CVE, GHSA or any other ID or alias)")
+		p.errorf(n, "entry without \"id\": name the vulnerability (CVE, GHSA or any other ID or alias), secret rule, malware detection or check")
 	case strings.TrimSpace(e.ID) == "" && len(p.errs) == before:
 		p.errorf(idNode, "field \"id\" is empty")
 	}
@@ -404,4 +459,54 @@ func kind(n *yaml.Node) string {
 		return fmt.Sprintf("the value %q", n.Value)
 	}
 	return "something else"
+}
+
+// validGlob checks a paths glob: "*", "?" and "[…]" as in path.Match,
+// and "**" as a whole segment for any number of directories.
+func validGlob(g string) error {
+	if strings.TrimSpace(g) == "" {
+		return errors.New("empty glob")
+	}
+	for _, seg := range strings.Split(strings.Trim(g, "/"), "/") {
+		if seg == "**" {
+			continue
+		}
+		if strings.Contains(seg, "**") {
+			return errors.New(`"**" must be a whole path segment, as in "app/**/config.yml"`)
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return fmt.Errorf("bad glob: %v", err)
+		}
+	}
+	return nil
+}
+
+// MatchPath reports whether a finding's location matches a paths glob.
+// Both are taken relative to the root of what was scanned, so "/app/x"
+// and "app/x" are the same; "*" matches within one path segment, "**"
+// any number of segments. A location that is not a file ("image config",
+// "image history") matches only a glob that spells it.
+func MatchPath(glob, p string) bool {
+	g := strings.Split(strings.Trim(strings.TrimPrefix(glob, "./"), "/"), "/")
+	s := strings.Split(strings.Trim(strings.TrimPrefix(p, "./"), "/"), "/")
+	// ok[i][j]: g[i:] matches s[j:]. Linear in the product of the two
+	// lengths, however many "**" the glob has.
+	ok := make([][]bool, len(g)+1)
+	for i := range ok {
+		ok[i] = make([]bool, len(s)+1)
+	}
+	ok[len(g)][len(s)] = true
+	for i := len(g) - 1; i >= 0; i-- {
+		for j := len(s); j >= 0; j-- {
+			if g[i] == "**" {
+				ok[i][j] = ok[i+1][j] || (j < len(s) && ok[i][j+1])
+				continue
+			}
+			if j < len(s) {
+				m, _ := path.Match(g[i], s[j])
+				ok[i][j] = m && ok[i+1][j+1]
+			}
+		}
+	}
+	return ok[0][0]
 }

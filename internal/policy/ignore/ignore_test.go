@@ -32,11 +32,11 @@ func TestParse(t *testing.T) {
 		{"only comments", "# nothing accepted yet\n", nil},
 		{"empty list", "vulnerabilities:\n", nil},
 		{"one entry", "vulnerabilities:\n  - id: CVE-2024-1\n    reason: not reachable\n",
-			[]Entry{{ID: "CVE-2024-1", Reason: "not reachable", Line: 2}}},
+			[]Entry{{Kind: inventory.KindVulnerability, ID: "CVE-2024-1", Reason: "not reachable", Line: 2}}},
 		{"expiry", "vulnerabilities:\n  - id: CVE-2024-1\n    reason: r\n    expires: 2025-01-31\n",
-			[]Entry{{ID: "CVE-2024-1", Reason: "r", Expires: date("2025-01-31"), Line: 2}}},
+			[]Entry{{Kind: inventory.KindVulnerability, ID: "CVE-2024-1", Reason: "r", Expires: date("2025-01-31"), Line: 2}}},
 		{"quoted expiry", "vulnerabilities:\n  - id: CVE-2024-1\n    reason: r\n    expires: \"2025-01-31\"\n",
-			[]Entry{{ID: "CVE-2024-1", Reason: "r", Expires: date("2025-01-31"), Line: 2}}},
+			[]Entry{{Kind: inventory.KindVulnerability, ID: "CVE-2024-1", Reason: "r", Expires: date("2025-01-31"), Line: 2}}},
 		{"packages", `vulnerabilities:
   - id: GHSA-xxxx
     reason: r
@@ -44,9 +44,9 @@ func TestParse(t *testing.T) {
       - name: lodash
       - purl: pkg:npm/lodash@4.17.20
         version: 4.17.20
-`, []Entry{{ID: "GHSA-xxxx", Reason: "r", Line: 2, Packages: []Package{{Name: "lodash"}, {PURL: "pkg:npm/lodash@4.17.20", Version: "4.17.20"}}}}},
+`, []Entry{{Kind: inventory.KindVulnerability, ID: "GHSA-xxxx", Reason: "r", Line: 2, Packages: []Package{{Name: "lodash"}, {PURL: "pkg:npm/lodash@4.17.20", Version: "4.17.20"}}}}},
 		{"id trimmed", "vulnerabilities:\n  - {id: ' CVE-2024-1 ', reason: r}\n",
-			[]Entry{{ID: "CVE-2024-1", Reason: "r", Line: 2}}},
+			[]Entry{{Kind: inventory.KindVulnerability, ID: "CVE-2024-1", Reason: "r", Line: 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +129,8 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Entries) != 3 || f.Name != filepath.Join("testdata", "example.seawallignore") {
-		t.Errorf("got %d entries from %q, want 3", len(f.Entries), f.Name)
+	if len(f.Entries) != 7 || f.Name != filepath.Join("testdata", "example.seawallignore") {
+		t.Errorf("got %d entries from %q, want 7", len(f.Entries), f.Name)
 	}
 	_, err = Load(filepath.Join(t.TempDir(), DefaultFile))
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -298,6 +298,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("vulnerabilities:\n  - {id: CVE-1, reason: r, expires: 2025-01-01, packages: [{name: a, purl: 'pkg:npm/a', version: '1'}]}\n"))
 	f.Add([]byte("a: &a [*a, *a]\nvulnerabilities: *a\n"))
 	f.Add([]byte("vulnerabilities:\n  - id: !!binary aGVsbG8=\n    reason: [\n"))
+	f.Add([]byte("secrets:\n  - {id: x, reason: r, paths: [\"**/a/**/*.env\", \"b/[c-d]\"]}\nmalware: [{id: y, reason: r}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse(data, "fuzz")
 		if err != nil {

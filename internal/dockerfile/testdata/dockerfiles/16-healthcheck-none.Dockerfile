@@ -1,0 +1,3 @@
+FROM redis:7.2.5
+HEALTHCHECK NONE
+USER redis
