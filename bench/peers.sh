@@ -2,7 +2,7 @@
 # bench/peers.sh: build the Go peer tools that the bench scripts compare Seawall with.
 #
 # Usage:
-#   bench/peers.sh               # build every tool (syft crane cosign oras osv-scanner trivy)
+#   bench/peers.sh               # build every tool (syft crane cosign oras osv-scanner gitleaks trivy)
 #   bench/peers.sh syft trivy    # build only the named tools
 #
 # Binaries go to ${SEAWALL_PEERS:-$HOME/.cache/seawall-peers}/bin/<tool>. Next to each
@@ -23,11 +23,12 @@ set -euo pipefail
 CACHE=${SEAWALL_PEERS:-$HOME/.cache/seawall-peers}
 BIN=$CACHE/bin
 NEW_TOOLCHAIN=go1.27.3
-ALL=(syft crane cosign oras osv-scanner trivy)   # trivy last: it is by far the slowest
+ALL=(syft crane cosign oras osv-scanner gitleaks trivy)   # trivy last: it is by far the slowest
 
-# spec TOOL: sets mod, ver, pkg, ldx (extra -X flags) and envs (extra build env).
+# spec TOOL: sets mod, ver, pkg, ldx (extra -X flags), tags (build tags) and
+# envs (extra build env).
 spec() {
-  envs=()
+  envs=() tags=""
   case $1 in
     syft)   mod=github.com/anchore/syft ver=v1.57.1 pkg=$mod/cmd/syft
             ldx="-X main.version=${ver#v}" ;;
@@ -41,6 +42,11 @@ spec() {
     # main.date are what goreleaser stamps.
     osv-scanner) mod=github.com/google/osv-scanner ver=v1.9.2 pkg=$mod/cmd/osv-scanner
             ldx="-X main.commit=$ver -X main.date=n/a" ;;
+    # goreleaser stamps gitleaks' version into version.Version, and its
+    # releases are built with the gore2regex tag (RE2 through WebAssembly
+    # instead of Go's regexp), which makes them several times faster.
+    gitleaks) mod=github.com/zricethezav/gitleaks/v8 ver=v8.30.1 pkg=$mod tags=gore2regex
+            ldx="-X $mod/version.Version=$ver" ;;
     trivy)  mod=github.com/aquasecurity/trivy ver=v0.74.0 pkg=$mod/cmd/trivy
             ldx="-X $mod/pkg/version/app.ver=${ver#v}" envs=(GOEXPERIMENT=jsonv2) ;;
     *) echo "peers.sh: unknown tool '$1' (known: ${ALL[*]})" >&2; return 1 ;;
@@ -51,13 +57,14 @@ spec() {
 gobuild() {
   env GOTOOLCHAIN="$1" CGO_ENABLED=0 "${envs[@]}" go get "$pkg@$ver" &&
   env GOTOOLCHAIN="$1" CGO_ENABLED=0 "${envs[@]}" \
-    go build -trimpath -ldflags "-s -w $ldx" -o "$BIN/.$tool.tmp" "$pkg"
+    go build -trimpath -tags "$tags" -ldflags "-s -w $ldx" -o "$BIN/.$tool.tmp" "$pkg"
 }
 
 build() {
   local tool=$1 src=$CACHE/src/$1 start=$SECONDS
   spec "$tool"
-  if [[ -x $BIN/$tool && "$(cat "$BIN/$tool.version" 2>/dev/null)" == "$ver" ]]; then
+  local stamp=$ver${tags:+ +$tags}
+  if [[ -x $BIN/$tool && "$(cat "$BIN/$tool.version" 2>/dev/null)" == "$stamp" ]]; then
     echo "== $tool $ver: already built, skipping"; return
   fi
   echo "== $tool $ver: building $pkg"
@@ -68,7 +75,7 @@ build() {
     gobuild local || { echo "-- retrying $tool with GOTOOLCHAIN=$NEW_TOOLCHAIN"; gobuild "$NEW_TOOLCHAIN"; }
   )
   mv -f "$BIN/.$tool.tmp" "$BIN/$tool"
-  echo "$ver" >"$BIN/$tool.version"
+  echo "$stamp" >"$BIN/$tool.version"
   echo "== $tool $ver: built $BIN/$tool in $((SECONDS - start))s"
 }
 
