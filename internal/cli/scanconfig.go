@@ -31,9 +31,9 @@ func newScanConfigCmd(e *env) *cobra.Command {
 		Short: "Check Dockerfiles for risky configuration",
 		Long: `Check Dockerfiles and Containerfiles for risky configuration: a root user,
 secrets in ARG or ENV, ADD from URLs, sensitive ports, unpinned base images,
-missing health checks, sudo or SSH servers, package-manager caches and more
-(see docs/reference/scan.md for every check and its CIS Docker Benchmark
-recommendation).
+missing health checks, sudo or SSH servers, package-manager caches, set-ID
+bits and world-writable system paths (see docs/reference/scan-config.md for
+every check and its CIS Docker Benchmark recommendation).
 
 PATH is a Dockerfile (whatever its name) or a directory, searched for files
 named Dockerfile, Containerfile, Dockerfile.* and *.Dockerfile. Nothing is

@@ -181,17 +181,25 @@ func TestScanScannersUsage(t *testing.T) {
 	}
 }
 
-// TestScanYARAOffNotice: a build without YARA still scans, and says in
-// the report that the rules were not used.
-func TestScanYARAOffNotice(t *testing.T) {
+// TestScanYARAOff: a build without YARA refuses --yara-rules with an
+// error that says how to get YARA, rather than scanning without the rules
+// (which would pass a gate that the rules should fail), and says YARA is
+// off in `seawall version`. Without --yara-rules it scans, EICAR included.
+func TestScanYARAOff(t *testing.T) {
 	if malware.YARAEnabled {
 		t.Skip("this build has YARA")
 	}
-	code, out, stderr := runCLI(t, "scan", "image", riskyImage(t), "--scanners", "malware", "--yara-rules", t.TempDir(), "--format", "json", "--ignorefile", "")
-	doc := reportOf(t, code, out, stderr)
-	if code != 0 || len(doc.Notices) != 1 || !strings.Contains(doc.Notices[0], "YARA is off in this build") || !strings.Contains(stderr, "YARA is off") {
-		t.Errorf("exit %d, notices %q, stderr %q", code, doc.Notices, stderr)
+	img := riskyImage(t)
+	code, out, stderr := runCLI(t, "scan", "image", img, "--scanners", "malware", "--yara-rules", t.TempDir(), "--format", "json", "--ignorefile", "")
+	if code != ExitError || out != "" || !strings.Contains(stderr, "built without YARA") || !strings.Contains(stderr, "-tags yara") {
+		t.Errorf("--yara-rules without YARA: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
+	code, out, stderr = runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "YARA: off") {
+		t.Errorf("version: exit %d, %q %q", code, out, stderr)
+	}
+	code, out, stderr = runCLI(t, "scan", "image", img, "--scanners", "malware", "--format", "json", "--ignorefile", "", "--quiet")
+	doc := reportOf(t, code, out, stderr)
 	if got := findingSet(doc); !slices.Equal(got, []string{"malware SW-MAL-EICAR /opt/eicar.com"}) {
 		t.Errorf("findings %v: EICAR must be found without YARA", got)
 	}

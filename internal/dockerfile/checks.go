@@ -2,7 +2,6 @@ package dockerfile
 
 import (
 	"fmt"
-	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -44,6 +43,7 @@ const (
 	IDPackageCache   = "SW-DF-010"
 	IDUpdateAlone    = "SW-DF-011"
 	IDSetuidChmod    = "SW-DF-012"
+	IDWorldWritable  = "SW-DF-013"
 	dockerReferences = "https://docs.docker.com/build/building/best-practices/"
 )
 
@@ -117,6 +117,11 @@ var Checks = []Check{
 		ID: IDSetuidChmod, Title: "setuid or setgid bit set", Severity: inventory.SeverityMedium, CIS: "4.8",
 		Description: "A RUN command sets the setuid or setgid bit on a file. A set-ID program runs with its owner's or group's rights whoever starts it, and is a classic way to regain root.",
 		Remediation: "Do not set the bit; grant the one capability the program needs, or run it as the right user.",
+	},
+	{
+		ID: IDWorldWritable, Title: "World-writable path in a system directory", Severity: inventory.SeverityMedium,
+		Description: "A RUN command makes a file or directory under /bin, /boot, /etc, /lib, /opt, /root, /sbin, /usr or /var writable by every user (chmod 777, o+w …), without the sticky bit. Any process in the container can then replace programs, libraries or configuration that others trust.",
+		Remediation: "Give the path to the user that needs it (`chown`, or `COPY --chown`) and keep it unwritable for others; for a shared scratch directory add the sticky bit (`chmod 1777`).",
 	},
 }
 
@@ -331,6 +336,9 @@ func (f *File) checkStage(s *Stage, inImage bool) []inventory.Finding {
 		line := lineOf(c)
 		switch c := c.(type) {
 		case *instructions.CopyCommand:
+			if inImage {
+				out = append(out, f.checkChmodFlag(c.Chmod, c.DestPath, line, e)...)
+			}
 			if c.From == "" || f.StageNamed(c.From, s.Index) != nil {
 				continue
 			}
@@ -341,6 +349,9 @@ func (f *File) checkStage(s *Stage, inImage bool) []inventory.Finding {
 			}
 		case *instructions.AddCommand:
 			out = append(out, f.checkAdd(c, line)...)
+			if inImage {
+				out = append(out, f.checkChmodFlag(c.Chmod, c.DestPath, line, e)...)
+			}
 		case *instructions.ExposeCommand:
 			if !inImage {
 				continue
@@ -392,7 +403,7 @@ func (f *File) checkAdd(c *instructions.AddCommand, line int) []inventory.Findin
 		if isRemote(src) {
 			remote++
 			if c.Checksum == "" {
-				out = append(out, f.finding(IDAddURL, line, fmt.Sprintf("ADD fetches %s without --checksum.", redactURL(src)), "ADD "+redactURL(src)))
+				out = append(out, f.finding(IDAddURL, line, fmt.Sprintf("ADD fetches %s without --checksum.", imgconf.RedactURL(src)), "ADD "+imgconf.RedactURL(src)))
 			}
 		}
 	}
@@ -414,16 +425,6 @@ func isRemote(src string) bool {
 	s := strings.ToLower(src)
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") ||
 		strings.HasPrefix(s, "git@") || strings.HasPrefix(s, "git://") || strings.HasPrefix(s, "ssh://")
-}
-
-// redactURL hides a URL's user information, which may hold a password.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = url.User("****")
-	return u.String()
 }
 
 // updateOnly are the commands that refresh a package index without
@@ -452,18 +453,26 @@ type install struct {
 	flags   []string
 }
 
+// installVerbs are the package managers' verbs that install packages.
+var installVerbs = map[string][]string{
+	"apt-get": {"install", "reinstall"}, "apt": {"install", "reinstall"}, "aptitude": {"install"},
+	"apk": {"add"}, "yum": {"install", "reinstall"}, "dnf": {"install", "reinstall"},
+	"microdnf": {"install"}, "tdnf": {"install"}, "zypper": {"install", "in"},
+	"pip": {"install"}, "pip3": {"install"},
+}
+
+// valuedOptions take a value, so that the value is not read as a package.
+var valuedOptions = map[string]bool{"-o": true, "-t": true, "-c": true, "--target-release": true, "--option": true,
+	"--virtual": true, "-X": true, "--repository": true, "--repo": true, "--enablerepo": true, "--disablerepo": true,
+	"--setopt": true, "--installroot": true, "-r": true, "--requirement": true, "-i": true, "--index-url": true,
+	"--extra-index-url": true, "--prefix": true, "--root": true, "--target": true, "-e": true, "--constraint": true}
+
 func parseInstall(c command) (install, bool) {
 	w := c.words
 	if len(w) < 2 {
 		return install{}, false
 	}
 	mgr := baseName(w[0])
-	verbs := map[string][]string{
-		"apt-get": {"install", "reinstall"}, "apt": {"install", "reinstall"}, "aptitude": {"install"},
-		"apk": {"add"}, "yum": {"install", "reinstall"}, "dnf": {"install", "reinstall"},
-		"microdnf": {"install"}, "tdnf": {"install"}, "zypper": {"install", "in"},
-		"pip": {"install"}, "pip3": {"install"},
-	}
 	i := 1
 	if strings.HasPrefix(mgr, "python") && len(w) > 3 && w[1] == "-m" && strings.HasPrefix(w[2], "pip") {
 		mgr, i = "pip", 3
@@ -474,20 +483,15 @@ func parseInstall(c command) (install, bool) {
 		flags = append(flags, w[i])
 		i++
 	}
-	if i >= len(w) || !slices.Contains(verbs[mgr], w[i]) {
+	if i >= len(w) || !slices.Contains(installVerbs[mgr], w[i]) {
 		return install{}, false
 	}
-	// Options that take a value, so that the value is not read as a package.
-	valued := map[string]bool{"-o": true, "-t": true, "-c": true, "--target-release": true, "--option": true,
-		"--virtual": true, "-X": true, "--repository": true, "--repo": true, "--enablerepo": true, "--disablerepo": true,
-		"--setopt": true, "--installroot": true, "-r": true, "--requirement": true, "-i": true, "--index-url": true,
-		"--extra-index-url": true, "--prefix": true, "--root": true, "--target": true, "-e": true, "--constraint": true}
 	in := install{manager: mgr, cmd: c, flags: flags}
 	for i++; i < len(w); i++ {
 		a := w[i]
 		if strings.HasPrefix(a, "-") {
 			in.flags = append(in.flags, a)
-			if valued[a] && i+1 < len(w) {
+			if valuedOptions[a] && i+1 < len(w) {
 				i++
 			}
 			continue
@@ -556,6 +560,9 @@ func (f *File) checkRun(r *instructions.RunCommand, line int, inImage bool, e *s
 			}
 		}
 		if inImage && len(c.words) > 2 && baseName(c.words[0]) == "chmod" {
+			if p, ok := worldWritable(c.words[1:], e); ok {
+				out = append(out, f.finding(IDWorldWritable, line, fmt.Sprintf("chmod makes %s writable by every user.", p), snippet(c)))
+			}
 			for _, a := range c.words[1:] {
 				for _, m := range strings.Split(a, ",") {
 					if setidMode.MatchString(m) {
@@ -706,4 +713,88 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// checkChmodFlag checks the mode that COPY --chmod or ADD --chmod gives
+// the files it writes to dest: set-ID bits anywhere, and write for others
+// in a system directory.
+func (f *File) checkChmodFlag(mode, dest string, line int, e *stageEnv) []inventory.Finding {
+	if mode == "" {
+		return nil
+	}
+	m, ok := e.expand(mode)
+	if !ok {
+		return nil
+	}
+	var out []inventory.Finding
+	if setidMode.MatchString(m) {
+		out = append(out, f.finding(IDSetuidChmod, line, fmt.Sprintf("--chmod=%s sets the setuid or setgid bit.", m), f.snippet(line)))
+	}
+	if p, ok := worldWritable([]string{m, dest}, e); ok {
+		out = append(out, f.finding(IDWorldWritable, line, fmt.Sprintf("--chmod=%s makes %s writable by every user.", m, p), f.snippet(line)))
+	}
+	return out
+}
+
+// worldWritable reads chmod's arguments and returns the first system path
+// it makes writable by others without the sticky bit. Relative paths
+// (which depend on WORKDIR) and paths only the build knows are not
+// guessed.
+func worldWritable(args []string, e *stageEnv) (string, bool) {
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && !chmodMode.MatchString(args[i]) {
+		i++ // -R, -v, --recursive
+	}
+	if i >= len(args) || !othersWrite(args[i]) {
+		return "", false
+	}
+	for _, a := range args[i+1:] {
+		p, ok := e.expand(a)
+		if !ok || !strings.HasPrefix(p, "/") {
+			continue
+		}
+		p = path.Clean(strings.TrimRight(p, "*"))
+		if imgconf.SystemDir(p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// chmodMode is a symbolic mode that starts with a minus ("-w"), which is
+// a mode, not an option.
+var chmodMode = regexp.MustCompile(`^-[rwxXst]+$`)
+
+// othersWrite reports whether a chmod mode gives others write permission
+// and no sticky bit: 777, 0666, o+w, a=rwx, go+rw. A mode with no "who"
+// (+w) follows the umask, which keeps others out.
+func othersWrite(mode string) bool {
+	if n := len(mode); n >= 3 && n <= 4 && strings.Trim(mode, "01234567") == "" {
+		d := mode[n-1] - '0'
+		sticky := n == 4 && (mode[0]-'0')&1 != 0
+		return d&2 != 0 && !sticky
+	}
+	w, sticky := false, false
+	for _, clause := range strings.Split(mode, ",") {
+		i := strings.IndexAny(clause, "+-=")
+		if i < 0 {
+			continue
+		}
+		who, op, perm := clause[:i], clause[i], clause[i+1:]
+		if strings.Contains(perm, "t") {
+			sticky = op != '-'
+		}
+		if !strings.ContainsAny(who, "oa") {
+			continue
+		}
+		switch op {
+		case '+':
+			w = w || strings.Contains(perm, "w")
+		case '=':
+			w = strings.Contains(perm, "w")
+		case '-':
+			w = w && !strings.Contains(perm, "w")
+		}
+	}
+	return w && !sticky
 }

@@ -183,19 +183,20 @@ func addURL(cmd string) (string, bool) {
 			if checksum {
 				return "", false
 			}
-			return redactURL(w), true
+			return RedactURL(w), true
 		}
 		break
 	}
 	return "", false
 }
 
-// redactURL hides a URL's user information, which may hold a password.
-func redactURL(s string) string {
+// RedactURL hides a URL's user information, which may hold a password:
+// https://user:pw@host/x becomes https://****@host/x.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s
 	}
-	u.User = url.User("****")
-	return u.String()
+	u.User = nil
+	return u.Scheme + "://****@" + strings.TrimPrefix(u.String(), u.Scheme+"://")
 }

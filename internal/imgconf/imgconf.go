@@ -165,7 +165,7 @@ func (*Scanner) Wants(p string, mode fs.FileMode) bool {
 		return false
 	case mode.IsRegular() && mode&(fs.ModeSetuid|fs.ModeSetgid) != 0:
 		return true
-	case mode.Perm()&0o002 != 0 && systemDir(p):
+	case mode.Perm()&0o002 != 0 && SystemDir(p):
 		return true
 	case mode.IsRegular() && cacheOf(p) != nil:
 		return true
@@ -189,7 +189,7 @@ func (s *Scanner) Scan(_ context.Context, f *image.File) ([]inventory.Finding, e
 		fd.Snippet = modeText(mode) + " " + f.Path
 		out = append(out, fd)
 	}
-	if mode.Perm()&0o002 != 0 && mode&fs.ModeSymlink == 0 && systemDir(f.Path) && !(mode.IsDir() && mode&fs.ModeSticky != 0) {
+	if mode.Perm()&0o002 != 0 && mode&fs.ModeSymlink == 0 && SystemDir(f.Path) && !(mode.IsDir() && mode&fs.ModeSticky != 0) {
 		what := "file"
 		if mode.IsDir() {
 			what = "directory, without the sticky bit,"
@@ -250,7 +250,11 @@ var systemDirs = []string{"/bin", "/boot", "/etc", "/lib", "/lib32", "/lib64", "
 // scratchDirs are the shared scratch space under the system directories.
 var scratchDirs = []string{"/var/tmp", "/var/lock", "/var/run", "/var/crash", "/var/mail", "/var/spool/mail"}
 
-func systemDir(p string) bool {
+// SystemDir reports whether p (absolute and clean) is in a system
+// directory: under /bin, /boot, /etc, /lib*, /opt, /root, /sbin, /usr or
+// /var, but not in their scratch space (/var/tmp, /var/lock …). A
+// world-writable entry there is a finding, for images and Dockerfiles.
+func SystemDir(p string) bool {
 	for _, d := range scratchDirs {
 		if p == d || strings.HasPrefix(p, d+"/") {
 			return false

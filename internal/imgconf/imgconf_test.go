@@ -68,7 +68,7 @@ func TestConfigChecks(t *testing.T) {
 		{IDLatestBase, "image config: LABEL org.opencontainers.image.base.name", 0, -1, "org.opencontainers.image.base.name=docker.io/library/debian:latest"},
 		{IDRootUser, "image config: USER", 0, -1, "User: 0:0"},
 		{IDSecretEnv, "image history: step 3", 0, 1, "ARG NPM_TOKEN=****"},
-		{IDAddURL, "image history: step 4", 0, -1, "ADD https://%2A%2A%2A%2A@example.com/tool.tgz"},
+		{IDAddURL, "image history: step 4", 0, -1, "ADD https://****@example.com/tool.tgz"},
 	}
 	if diff := cmp.Diff(want, summarize(fs)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
