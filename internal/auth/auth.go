@@ -52,8 +52,12 @@ type Options struct {
 	// client address gets three times as many.
 	LoginFailuresPerMinute float64
 	LoginFailureBurst      int
-	Now                    func() time.Time
-	Logger                 *slog.Logger
+	// OnLoginFailed, when set, is told of every failed authentication
+	// (wrong or unusable credentials; not refusals by the rate limit), for
+	// the audit log. It must return quickly.
+	OnLoginFailed func(ctx context.Context, name, ip string)
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // Service authenticates requests and decides what they may do.
@@ -69,7 +73,10 @@ type Service struct {
 	users    *failureLimiter
 	ips      *failureLimiter
 	verified *verifyCache
-	dummy    string // a hash to verify against when the user does not exist
+	flights  verifyFlights // verifications in progress, shared by identical requests
+	dummy    string        // a hash to verify against when the user does not exist
+	// onLoginFailed is Options.OnLoginFailed.
+	onLoginFailed func(ctx context.Context, name, ip string)
 }
 
 // New returns a Service.
@@ -77,7 +84,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Signer == nil || o.Hasher == nil {
 		return nil, errors.New("auth: Store, Signer and Hasher are required")
 	}
-	s := &Service{store: o.Store, signer: o.Signer, hasher: o.Hasher, service: o.ServiceName, ttl: o.TokenTTL, now: o.Now, log: o.Logger}
+	s := &Service{store: o.Store, signer: o.Signer, hasher: o.Hasher, service: o.ServiceName, ttl: o.TokenTTL, now: o.Now, log: o.Logger, onLoginFailed: o.OnLoginFailed}
 	if o.ExternalURL != "" {
 		u, err := url.Parse(o.ExternalURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -287,6 +294,9 @@ func (s *Service) Login(ctx context.Context, name, secret, ip string) (*Principa
 		s.users.fail(name, now)
 		s.ips.fail(ip, now)
 		s.log.Info("login failed", "user", name, "ip", ip)
+		if s.onLoginFailed != nil {
+			s.onLoginFailed(ctx, name, ip)
+		}
 	}
 	return p, err
 }
@@ -338,6 +348,9 @@ func (s *Service) loginToken(ctx context.Context, name, token, ip string) (*Prin
 	if errors.Is(err, store.ErrNotFound) {
 		if name == "" { // a Bearer API token: count failures by address only
 			s.ips.fail(ip, s.now())
+			if s.onLoginFailed != nil {
+				s.onLoginFailed(ctx, "", ip)
+			}
 		}
 		return nil, ErrUnauthenticated
 	}
@@ -372,11 +385,70 @@ func (s *Service) verify(ctx context.Context, stored, secret string) (bool, erro
 	if s.verified.hit(key, s.now()) {
 		return true, nil
 	}
+	// A client that starts many requests at once (parallel layer uploads
+	// with a cold token) sends the same credentials many times: one
+	// argon2id verification answers all of them.
+	c, leader := s.flights.join(key)
+	if !leader {
+		select {
+		case <-c.done:
+			if c.err == nil || !isContextErr(c.err) {
+				return c.ok, c.err
+			}
+			// The first request went away: verify for this one.
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 	ok, err := s.hasher.Verify(ctx, stored, secret)
 	if ok {
 		s.verified.add(key, s.now())
 	}
+	if leader {
+		s.flights.finish(key, c, ok, err)
+	}
 	return ok, err
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// verifyFlights tracks password verifications in progress by their cache
+// key, so that identical ones wait for the first instead of repeating it.
+type verifyFlights struct {
+	mu sync.Mutex
+	m  map[[32]byte]*verifyFlight
+}
+
+type verifyFlight struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
+// join returns the flight for key and whether the caller leads it (and
+// must finish it).
+func (f *verifyFlights) join(key [32]byte) (*verifyFlight, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.m[key]; ok {
+		return c, false
+	}
+	if f.m == nil {
+		f.m = map[[32]byte]*verifyFlight{}
+	}
+	c := &verifyFlight{done: make(chan struct{})}
+	f.m[key] = c
+	return c, true
+}
+
+func (f *verifyFlights) finish(key [32]byte, c *verifyFlight, ok bool, err error) {
+	f.mu.Lock()
+	delete(f.m, key)
+	f.mu.Unlock()
+	c.ok, c.err = ok, err
+	close(c.done)
 }
 
 // IssueAPIToken creates an API token for user u, valid for ttl (0: never

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,6 +181,51 @@ func TestJWTIssueVerify(t *testing.T) {
 	clock.Advance(5*time.Minute + 6*time.Second)
 	if _, err := s.Verify(tok, "reg.example"); !errors.Is(err, ErrBadToken) {
 		t.Errorf("expired token accepted: %v", err)
+	}
+}
+
+// TestJWTVerifiedCache checks that a remembered token is bound to its
+// audience and still expires on time.
+func TestJWTVerifiedCache(t *testing.T) {
+	clock := testsupport.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	s := newSigner(t, clock.Now)
+	tok, _, err := s.Issue("alice", "reg.example", nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c, err := s.Verify(tok, "reg.example")
+		if err != nil || c.Subject != "alice" {
+			t.Fatalf("verify %d: %+v, %v", i, c, err)
+		}
+		c.Subject = "mallory" // callers get copies
+	}
+	if n := len(s.verified.m); n != 1 {
+		t.Errorf("%d cached tokens, want 1", n)
+	}
+	if _, err := s.Verify(tok, "other.example"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("cached token accepted for another audience: %v", err)
+	}
+	if _, err := s.Verify(tok+"x", "reg.example"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("altered token accepted: %v", err)
+	}
+	clock.Advance(time.Minute + jwtLeeway)
+	if _, err := s.Verify(tok, "reg.example"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("expired cached token accepted: %v", err)
+	}
+
+	// A full cache drops what has expired, then everything.
+	small := newTokenCache(2)
+	now := clock.Now()
+	small.add([32]byte{1}, &Claims{}, now.Add(-time.Second), now)
+	small.add([32]byte{2}, &Claims{}, now.Add(time.Minute), now)
+	small.add([32]byte{3}, &Claims{}, now.Add(time.Minute), now)
+	if _, ok := small.get([32]byte{1}, now); ok || len(small.m) != 2 {
+		t.Errorf("expired entry kept: %d entries", len(small.m))
+	}
+	small.add([32]byte{4}, &Claims{}, now.Add(time.Minute), now)
+	if _, ok := small.get([32]byte{4}, now); !ok || len(small.m) != 1 {
+		t.Errorf("full cache of live entries not cleared: %d entries", len(small.m))
 	}
 }
 
@@ -541,6 +587,13 @@ func TestAPITokens(t *testing.T) {
 	if !IsAPIToken(tok) || rec.Hash != HashToken(tok) || strings.Contains(rec.Hash, tok) {
 		t.Fatalf("token %q record %+v", tok, rec)
 	}
+	// Flip the last character to another one, so the altered token
+	// always differs (replacing it with a fixed letter did not when the
+	// token already ended in it).
+	last := "A"
+	if strings.HasSuffix(tok, last) {
+		last = "B"
+	}
 	for _, tc := range []struct {
 		name, auth string
 		ok         bool
@@ -548,7 +601,7 @@ func TestAPITokens(t *testing.T) {
 		{"bearer", "Bearer " + tok, true},
 		{"basic with its user", basic("dev", tok), true},
 		{"basic with another user", basic("alice", tok), false},
-		{"bearer altered", "Bearer " + tok[:len(tok)-1] + "A", false},
+		{"bearer altered", "Bearer " + tok[:len(tok)-1] + last, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := f.svc.Authenticate(request(tc.auth))
@@ -588,4 +641,29 @@ func FuzzAuthorization(f *testing.F) {
 			t.Fatalf("Authorization %q was allowed to push as %+v (%v)", h, p, err)
 		}
 	})
+}
+
+// TestConcurrentLoginsShareOneVerification sends the same credentials from
+// many goroutines at once, right and wrong: every right one succeeds and
+// every wrong one fails, whichever request did the hashing.
+func TestConcurrentLoginsShareOneVerification(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Go(func() {
+			pw := "dev-pw"
+			if i%4 == 3 { // fewer failures than the limiter's burst
+				pw = "wrong"
+			}
+			_, errs[i] = f.svc.Login(ctx, "dev", pw, "192.0.2.9")
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if want := i%4 != 3; want != (err == nil) {
+			t.Errorf("login %d (right password: %v): %v", i, want, err)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,7 +38,15 @@ type Signer struct {
 	kid    string
 	issuer string
 	now    func() time.Time
+	// verified remembers tokens whose signature and claims checked out,
+	// until they expire: a client sends the same token on every request,
+	// and an ECDSA verification costs far more than the rest of a
+	// manifest GET.
+	verified *tokenCache
 }
+
+// jwtLeeway is the clock skew allowed on exp, nbf and iat.
+const jwtLeeway = 5 * time.Second
 
 // NewSigner returns a Signer with key. now is the clock (time.Now when nil).
 func NewSigner(key *ecdsa.PrivateKey, issuer string, now func() time.Time) (*Signer, error) {
@@ -47,7 +56,7 @@ func NewSigner(key *ecdsa.PrivateKey, issuer string, now func() time.Time) (*Sig
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{key: key, kid: keyID(&key.PublicKey), issuer: issuer, now: now}, nil
+	return &Signer{key: key, kid: keyID(&key.PublicKey), issuer: issuer, now: now, verified: newTokenCache(maxCachedTokens)}, nil
 }
 
 // keyID is the RFC 7638 JWK thumbprint of the public key.
@@ -108,6 +117,11 @@ func (s *Signer) Verify(token, service string) (*Claims, error) {
 	if len(token) > maxJWTLen {
 		return nil, ErrBadToken
 	}
+	key := tokenKey(token, service)
+	now := s.now()
+	if c, ok := s.verified.get(key, now); ok {
+		return c, nil
+	}
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
@@ -115,13 +129,82 @@ func (s *Signer) Verify(token, service string) (*Claims, error) {
 		jwt.WithAudience(service),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(5*time.Second),
-		jwt.WithTimeFunc(s.now),
+		jwt.WithLeeway(jwtLeeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
-	return &c, nil
+	// WithExpirationRequired made sure ExpiresAt is set. Past nbf and iat
+	// now, the token stays valid until exp (plus the leeway), which is
+	// what the cache checks.
+	s.verified.add(key, &c, c.ExpiresAt.Add(jwtLeeway), now)
+	cp := c
+	return &cp, nil
+}
+
+// maxCachedTokens bounds the verified-token cache (about 1 KiB each).
+const maxCachedTokens = 10_000
+
+// tokenCache maps the SHA-256 of (service, token) to the token's verified
+// claims and the instant they stop being valid. It holds no secret a
+// client could not already present: registry tokens are bearer tokens.
+type tokenCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[32]byte]cachedClaims
+}
+
+type cachedClaims struct {
+	claims *Claims
+	until  time.Time
+}
+
+func newTokenCache(max int) *tokenCache {
+	return &tokenCache{max: max, m: map[[32]byte]cachedClaims{}}
+}
+
+func tokenKey(token, service string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(service))
+	h.Write([]byte{0})
+	h.Write([]byte(token))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// get returns a copy of the claims verified for key, unless they have
+// expired by now.
+func (c *tokenCache) get(key [32]byte, now time.Time) (*Claims, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(e.until) {
+		delete(c.m, key)
+		return nil, false
+	}
+	cp := *e.claims
+	return &cp, true
+}
+
+func (c *tokenCache) add(key [32]byte, claims *Claims, until, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k, e := range c.m {
+			if !now.Before(e.until) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+	}
+	c.m[key] = cachedClaims{claims: claims, until: until}
 }
 
 // LoadOrCreateKey reads the PEM-encoded ECDSA P-256 key at path, or

@@ -193,17 +193,21 @@ func (s *Store) Writer(ctx context.Context, id string, r blob.Resume) (blob.Writ
 		f.Close()
 		return nil, fmt.Errorf("upload %s has %d bytes, resuming at %d: %w", id, fi.Size(), r.Offset, blob.ErrOffset)
 	}
+	// A truncated file has changed since its last fsync; else everything up
+	// to r.Offset was synced before that offset was recorded.
+	dirty := false
 	if fi.Size() > r.Offset {
 		if err := f.Truncate(r.Offset); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("upload %s: %w", id, err)
 		}
+		dirty = true
 	}
 	if _, err := f.Seek(r.Offset, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("upload %s: %w", id, err)
 	}
-	return &writer{s: s, id: id, path: p, f: f, alg: r.Algorithm, h: h, size: r.Offset}, nil
+	return &writer{s: s, id: id, path: p, f: f, alg: r.Algorithm, h: h, size: r.Offset, queued: r.Offset, dirty: dirty}, nil
 }
 
 // Remove deletes a partial upload.
@@ -254,7 +258,16 @@ type writer struct {
 	h    hash.Hash
 	size int64
 	err  error // sticky write error
+	// queued is the offset up to which writeback has been started;
+	// dirty says bytes were written since the last fsync.
+	queued int64
+	dirty  bool
 }
+
+// writeBehind is how many written bytes make the writer start their
+// writeback: large enough for big sequential disk writes, small enough
+// that the fsync at the end of an upload waits for little.
+const writeBehind = 8 << 20
 
 func (w *writer) Write(p []byte) (int, error) {
 	if w.err != nil {
@@ -263,11 +276,29 @@ func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.h.Write(p[:n])
 	w.size += int64(n)
+	w.dirty = w.dirty || n > 0
 	if err != nil {
 		w.err = fmt.Errorf("upload %s: %w", w.id, err)
 		return n, w.err
 	}
+	if w.size-w.queued >= writeBehind {
+		startWriteback(w.f, w.queued, w.size-w.queued)
+		w.queued = w.size
+	}
 	return n, nil
+}
+
+// sync makes the upload's bytes durable, unless nothing was written since
+// the last time.
+func (w *writer) sync() error {
+	if !w.dirty {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("upload %s: sync: %w", w.id, err)
+	}
+	w.dirty = false
+	return nil
 }
 
 func (w *writer) Size() int64 { return w.size }
@@ -276,8 +307,8 @@ func (w *writer) Flush() ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	if err := w.f.Sync(); err != nil {
-		return nil, fmt.Errorf("upload %s: sync: %w", w.id, err)
+	if err := w.sync(); err != nil {
+		return nil, err
 	}
 	return blob.MarshalHash(w.h)
 }
@@ -296,8 +327,8 @@ func (w *writer) Commit(ctx context.Context, d blob.Digest) (blob.Info, error) {
 	if got != d {
 		return blob.Info{}, fmt.Errorf("%w: expected %s, got %s", blob.ErrDigestMismatch, d, got)
 	}
-	if err := w.f.Sync(); err != nil {
-		return blob.Info{}, fmt.Errorf("upload %s: sync: %w", w.id, err)
+	if err := w.sync(); err != nil {
+		return blob.Info{}, err
 	}
 	if err := w.f.Close(); err != nil {
 		return blob.Info{}, fmt.Errorf("upload %s: close: %w", w.id, err)
