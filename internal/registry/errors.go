@@ -85,10 +85,13 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, req *request) erro
 func (reg *Registry) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		e  *Error
+		pe *PolicyError
 		ch challenger
 		sc statusCoder
 	)
 	switch {
+	case errors.As(err, &pe):
+		e = pe.registryError()
 	case errors.As(err, &e):
 	case errors.As(err, &ch):
 		w.Header().Set("WWW-Authenticate", ch.Header())

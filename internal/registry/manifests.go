@@ -38,6 +38,18 @@ func (reg *Registry) getManifest(w http.ResponseWriter, r *http.Request, req *re
 	if err != nil {
 		return reg.manifestNotFound(r, req.Name, ref, err)
 	}
+	var ev ManifestEvent
+	if r.Method == http.MethodGet && (reg.hooks.AllowPull != nil || reg.hooks.OnPull != nil) {
+		ev = manifestEvent(req.Name, m)
+		if ref.Tag != "" {
+			ev.Tags = []string{ref.Tag}
+		}
+		if reg.hooks.AllowPull != nil {
+			if err := reg.hooks.AllowPull(r, ev); err != nil {
+				return err
+			}
+		}
+	}
 	h := w.Header()
 	etag := `"` + m.Digest + `"`
 	h.Set("Docker-Content-Digest", m.Digest)
@@ -55,6 +67,41 @@ func (reg *Registry) getManifest(w http.ResponseWriter, r *http.Request, req *re
 	if r.Method == http.MethodGet {
 		n, _ := w.Write(m.Content)
 		reg.stats.bytesPulled.Add(int64(n))
+		if reg.hooks.OnPull != nil {
+			reg.hooks.OnPull(r, ev)
+		}
+	}
+	return nil
+}
+
+// manifestEvent describes a stored manifest for the hooks.
+func manifestEvent(repo string, m *store.Manifest) ManifestEvent {
+	kind, children := DescribeManifest(m.MediaType, m.Content)
+	return ManifestEvent{
+		Repository:   repo,
+		Digest:       m.Digest,
+		Kind:         kind,
+		MediaType:    m.MediaType,
+		ArtifactType: m.ArtifactType,
+		Subject:      m.Subject,
+		Size:         m.Size,
+		Children:     children,
+	}
+}
+
+// allowTags asks the AllowTag hook about pointing each tag at next.
+func (reg *Registry) allowTags(r *http.Request, repo string, tags []string, next string) error {
+	if reg.hooks.AllowTag == nil {
+		return nil
+	}
+	for _, t := range tags {
+		prev, err := reg.store.ResolveTag(r.Context(), repo, t)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("resolve tag %s:%s: %w", repo, t, err)
+		}
+		if err := reg.hooks.AllowTag(r, repo, t, prev, next); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -127,6 +174,9 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	if err := reg.checkReferences(r, req.Name, parsed); err != nil {
 		return err
 	}
+	if err := reg.allowTags(r, req.Name, tags, string(dg)); err != nil {
+		return err
+	}
 	m := &store.Manifest{
 		RepositoryID: repo.ID,
 		Digest:       string(dg),
@@ -162,6 +212,11 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	}
 	reg.stats.bytesPushed.Add(int64(len(body)))
 	reg.log.InfoContext(ctx, "manifest pushed", "repository", req.Name, "digest", dg, "tags", tags, "mediaType", parsed.MediaType)
+	if reg.hooks.OnPush != nil {
+		ev := manifestEvent(req.Name, m)
+		ev.Tags = tags
+		reg.hooks.OnPush(r, ev)
+	}
 
 	h := w.Header()
 	h.Set("Location", "/v2/"+req.Name+"/manifests/"+string(dg))
@@ -238,17 +293,68 @@ func (reg *Registry) deleteManifest(w http.ResponseWriter, r *http.Request, req 
 		return err
 	}
 	ctx := r.Context()
+	ev := ManifestEvent{Repository: req.Name, Digest: string(ref.Digest)}
 	if ref.Tag != "" {
+		ev.Tags = []string{ref.Tag}
+		if reg.hooks.AllowTag != nil || reg.hooks.OnDelete != nil {
+			d, err := reg.store.ResolveTag(ctx, req.Name, ref.Tag)
+			if err != nil {
+				return reg.manifestNotFound(r, req.Name, ref, err)
+			}
+			ev.Digest = d
+			if reg.hooks.AllowTag != nil {
+				if err := reg.hooks.AllowTag(r, req.Name, ref.Tag, d, ""); err != nil {
+					return err
+				}
+			}
+		}
 		err = reg.store.DeleteTag(ctx, req.Name, ref.Tag)
 	} else {
+		if reg.hooks.AllowTag != nil {
+			if err := reg.allowManifestDelete(r, req.Name, string(ref.Digest)); err != nil {
+				return err
+			}
+		}
 		err = reg.store.DeleteManifest(ctx, req.Name, string(ref.Digest))
 	}
 	if err != nil {
 		return reg.manifestNotFound(r, req.Name, ref, err)
 	}
 	reg.log.InfoContext(ctx, "manifest deleted", "repository", req.Name, "reference", ref.String())
+	if reg.hooks.OnDelete != nil {
+		reg.hooks.OnDelete(r, ev)
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// allowManifestDelete asks the AllowTag hook about every tag that
+// deleting the manifest digest would remove.
+func (reg *Registry) allowManifestDelete(r *http.Request, repo, digest string) error {
+	ctx := r.Context()
+	tags, err := reg.store.ListTags(ctx, repo, "", -1)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // the delete answers 404
+		}
+		return fmt.Errorf("list tags of %s: %w", repo, err)
+	}
+	for _, t := range tags {
+		d, err := reg.store.ResolveTag(ctx, repo, t)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("resolve tag %s:%s: %w", repo, t, err)
+		}
+		if d != digest {
+			continue
+		}
+		if err := reg.hooks.AllowTag(r, repo, t, d, ""); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

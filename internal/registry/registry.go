@@ -48,6 +48,8 @@ type Config struct {
 	UploadTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Hooks add pull policy, tag immutability and notifications.
+	Hooks Hooks
 }
 
 // Registry is the /v2/ handler. Create it with New.
@@ -58,6 +60,7 @@ type Registry struct {
 	auth    Authorizer
 	log     *slog.Logger
 	now     func() time.Time
+	hooks   Hooks
 
 	maxManifest int64
 	uploadTTL   time.Duration
@@ -87,6 +90,7 @@ func New(cfg Config) (*Registry, error) {
 		auth:        cfg.Auth,
 		log:         cfg.Logger,
 		now:         cfg.Now,
+		hooks:       cfg.Hooks,
 		maxManifest: cfg.MaxManifestSize,
 		uploadTTL:   cfg.UploadTTL,
 	}

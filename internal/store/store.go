@@ -247,6 +247,111 @@ type UploadStore interface {
 	ExpiredUploads(ctx context.Context, before time.Time) ([]Upload, error)
 }
 
+// AuditEntry is one record of the append-only audit log. Package audit
+// computes Hash; the store keeps entries as written.
+type AuditEntry struct {
+	Seq     int64 // 1, 2, 3 … with no gaps
+	Time    time.Time
+	Kind    string
+	Actor   string
+	Project string
+	Repo    string
+	Digest  string
+	Tag     string
+	Detail  []byte // a canonical JSON object, hashed as stored
+	// PrevHash is the previous entry's Hash ("" for the first entry).
+	PrevHash string
+	Hash     string
+	// Damaged is set on reads when a column no longer holds what the
+	// store writes (a time that does not parse): the row was changed
+	// behind the store's back. Audit verification reports it.
+	Damaged string
+}
+
+// AuditFilter selects audit entries.
+type AuditFilter struct {
+	Since    time.Time // zero: from the start
+	Project  string    // "": every project
+	AfterSeq int64
+	Limit    int // <= 0: no limit
+}
+
+// AuditStore keeps the audit log. Entries are never updated or deleted.
+type AuditStore interface {
+	// AppendAudit appends es in order: for each it sets Seq and PrevHash
+	// from the end of the chain, normalises Time (now when zero) and calls
+	// seal for Hash; all in one transaction (one durable commit for the
+	// batch). Appends are serialised, across processes too.
+	AppendAudit(ctx context.Context, es []*AuditEntry, seal func(*AuditEntry) (string, error)) error
+	// AuditEntries calls fn for each entry f selects, in Seq order. fn's
+	// error stops the walk and is returned as it is.
+	AuditEntries(ctx context.Context, f AuditFilter, fn func(AuditEntry) error) error
+	// AuditHead is the last entry's Seq and Hash as recorded by the last
+	// append (0, "" before the first).
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+}
+
+// Webhook is an HTTP endpoint that receives events.
+type Webhook struct {
+	ID        int64
+	ProjectID int64  // 0: server-wide (every project)
+	Project   string // the project's name, filled on reads
+	URL       string
+	Secret    string   // the HMAC key
+	Events    []string // event kinds it receives
+	Disabled  bool
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed" // gave up after the last retry
+)
+
+// WebhookDelivery is one event queued for, or sent to, one webhook.
+type WebhookDelivery struct {
+	ID          int64
+	WebhookID   int64
+	Event       string // the event kind
+	Payload     []byte // the body, exactly as sent and signed
+	State       string
+	Attempts    int
+	NextAttempt time.Time // when a pending delivery is next tried
+	LastStatus  int       // HTTP status of the last attempt (0: no answer)
+	LastError   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// WebhookStore keeps webhooks and their persistent delivery queue.
+type WebhookStore interface {
+	CreateWebhook(ctx context.Context, h *Webhook) error
+	Webhook(ctx context.Context, id int64) (*Webhook, error)
+	// ListWebhooks lists a project's webhooks (projectID 0: the
+	// server-wide ones; below 0: all), oldest first.
+	ListWebhooks(ctx context.Context, projectID int64) ([]Webhook, error)
+	DeleteWebhook(ctx context.Context, id int64) error
+	// EnqueueDeliveries stores ds as pending deliveries (setting each ID,
+	// State, CreatedAt and UpdatedAt), in one transaction.
+	EnqueueDeliveries(ctx context.Context, ds []WebhookDelivery) error
+	// ClaimDeliveries returns up to n pending deliveries due at now, in
+	// order, and moves their NextAttempt to now+lease so that no other
+	// worker takes them meanwhile.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, n int) ([]WebhookDelivery, error)
+	// UpdateDelivery records an attempt: State, Attempts, NextAttempt,
+	// LastStatus, LastError and UpdatedAt.
+	UpdateDelivery(ctx context.Context, d *WebhookDelivery) error
+	// ListDeliveries returns a webhook's last n deliveries, newest first.
+	ListDeliveries(ctx context.Context, webhookID int64, n int) ([]WebhookDelivery, error)
+	// PruneDeliveries deletes delivered and failed deliveries last
+	// updated before before, and says how many it deleted. Pending ones
+	// stay.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Store is every role together, as one backend provides them.
 type Store interface {
 	UserStore
@@ -255,6 +360,9 @@ type Store interface {
 	RepositoryStore
 	BlobIndex
 	UploadStore
+	ScanStore
+	AuditStore
+	WebhookStore
 	// Ping checks that the backend is reachable, for /readyz.
 	Ping(ctx context.Context) error
 	Close() error

@@ -86,7 +86,7 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS) error {
 			if _, err := w.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.Version, m.Name, db.t(db.now())); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			db.log.InfoContext(ctx, "applied migration", "store", db.d.Name, "migration", m.Name)
+			db.log.InfoContext(ctx, "applied migration", "migration", m.Name)
 		}
 		return nil
 	})

@@ -52,7 +52,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUploadUpdates", testConcurrentUploadUpdates},
 		{"OddNames", testOddNames},
 		{"Times", testTimes},
+		{"ScanQueuePriority", testScanQueuePriority},
+		{"ScanLease", testScanLease},
+		{"ScanResults", testScanResults},
+		{"ScanClaimRace", testScanClaimRace},
 		{"Ping", testPing},
+		{"Audit", testAudit},
+		{"AuditConcurrent", testAuditConcurrent},
+		{"Webhooks", testWebhooks},
+		{"WebhookDeliveries", testWebhookDeliveries},
+		{"WebhookClaimRace", testWebhookClaimRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

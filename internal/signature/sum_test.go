@@ -1,0 +1,5 @@
+package signature_test
+
+import "crypto/sha256"
+
+func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
