@@ -75,6 +75,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		newMemberCmd(e),
 		newRobotCmd(e),
 		newGCCmd(e),
+		newRescanCmd(e),
+		newAuditCmd(e),
+		newWebhookCmd(e),
+		newWAFCmd(e),
 		newVersionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
@@ -167,7 +171,7 @@ func newVersionCmd(e *env) *cobra.Command {
 			if malware.YARAEnabled {
 				fmt.Fprintf(e.stdout, "YARA: on (%s)\n", malware.YARAVersion())
 			} else {
-				fmt.Fprintln(e.stdout, "YARA: off (this build ignores --yara-rules; build with -tags yara, cgo and libyara 4.3+ to turn it on)")
+				fmt.Fprintln(e.stdout, "YARA: off (--yara-rules is refused; EICAR and --malware-hashes work. Build with -tags yara, cgo and libyara 4.3+ for YARA)")
 			}
 			return nil
 		},

@@ -108,30 +108,68 @@ func newProjectSetCmd(e *env) *cobra.Command {
 	var (
 		sf     serverFlags
 		public bool
+		pf     policyFlags
+		format formatFlag
 	)
 	cmd := &cobra.Command{
-		Use:     "set NAME --public=true|false",
-		Short:   "Change a project's settings (project admins)",
-		Example: "  seawall project set team --public=false",
-		Args:    cobra.ExactArgs(1),
+		Use:   "set NAME [--public=true|false] [registry policy flags]",
+		Short: "Change a project's settings and registry policy (project admins)",
+		Long: `Changes a project's visibility and its registry policy: scanning on push, refusing pulls (412) of
+images with vulnerabilities at or above a severity, of unscanned images or of images without a
+trusted cosign signature, immutable tags, and a CVE allowlist with expiry dates and reasons in the
+.seawallignore format. Flags not given stay as they are. With no flag, shows the policy.
+See docs/reference/registry-policy.md.`,
+		Example: `  seawall project set team --public=false
+  seawall project set team --scan-on-push --prevent-severity HIGH --prevent-unscanned \
+      --require-signature cosign.pub --immutable-tags 'v*' \
+      --cve-allow CVE-2024-2961:expires=2027-01-31:reason='iconv ISO-2022-CN-EXT not used'
+  seawall project set team --prevent-severity NONE --require-signature ''`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("public") {
-				return usagef("nothing to change: pass --public=true or --public=false")
+			if err := format.check(); err != nil {
+				return err
+			}
+			patch, err := pf.patch(cmd)
+			if err != nil {
+				return err
 			}
 			c, err := sf.client()
 			if err != nil {
 				return err
 			}
-			var p projectOut
-			if err := c.do(cmd.Context(), http.MethodPatch, "/api/v1/projects/"+url.PathEscape(args[0]), map[string]any{"public": public}, &p); err != nil {
-				return err
+			ctx := cmd.Context()
+			base := "/api/v1/projects/" + url.PathEscape(args[0])
+			if cmd.Flags().Changed("public") {
+				var p projectOut
+				if err := c.do(ctx, http.MethodPatch, base, map[string]any{"public": public}, &p); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Project %s is %s.\n", p.Name, visibility(p.Public))
 			}
-			fmt.Fprintf(e.stdout, "Project %s is %s.\n", p.Name, visibility(p.Public))
+			var pol policyOut
+			switch {
+			case patch != nil:
+				if err := c.do(ctx, http.MethodPatch, base+"/policy", patch, &pol); err != nil {
+					return err
+				}
+			case !cmd.Flags().Changed("public"):
+				if err := c.do(ctx, http.MethodGet, base+"/policy", nil, &pol); err != nil {
+					return err
+				}
+			default:
+				return nil
+			}
+			if format.value == "json" {
+				return printJSON(e.stdout, pol)
+			}
+			printPolicy(e.stdout, &pol)
 			return nil
 		},
 	}
 	sf.add(cmd)
+	format.add(cmd)
 	cmd.Flags().BoolVar(&public, "public", false, "let anyone pull")
+	pf.add(cmd)
 	return cmd
 }
 

@@ -32,7 +32,7 @@ func newScanCmd(e *env) *cobra.Command {
 		Use:   "scan",
 		Short: "Scan images, root filesystems, source trees and Dockerfiles for risks",
 	}
-	cmd.AddCommand(newScanImageCmd(e), newScanConfigCmd(e))
+	cmd.AddCommand(newScanImageCmd(e), newScanConfigCmd(e), newScanStatusCmd(e))
 	return cmd
 }
 
@@ -154,7 +154,6 @@ type riskScanners struct {
 	secret  *secret.Scanner
 	malware *malware.Scanner
 	config  bool
-	notices []string
 }
 
 func newRiskScanners(ctx context.Context, e *env, f *scanFlags, chosen []string) (*riskScanners, error) {
@@ -175,15 +174,12 @@ func newRiskScanners(ctx context.Context, e *env, f *scanFlags, chosen []string)
 	}
 	if slices.Contains(chosen, scannerMalware) {
 		opts := malware.Options{HashLists: f.malwareHashes, YARARules: f.yaraRules, Logger: e.log.With("component", "malware")}
-		if f.yaraRules != "" && !malware.YARAEnabled {
-			// Not an error: EICAR and the hash lists still run, and every
-			// report says the rules were not.
-			msg := "YARA is off in this build, so --yara-rules " + f.yaraRules + " was not used: only EICAR and the SHA-256 lists were checked. Build with `go build -tags yara` (cgo and libyara 4.3 or newer) to run YARA rules."
-			e.log.Warn(msg)
-			rs.notices = append(rs.notices, msg)
-			opts.YARARules = ""
-		}
 		m, err := malware.New(ctx, opts)
+		if errors.Is(err, malware.ErrYARAOff) {
+			// An error, not a notice: a scan that silently skipped the
+			// rules it was given would pass a gate it should fail.
+			return nil, fmt.Errorf("--yara-rules %s: %w", f.yaraRules, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -217,11 +213,10 @@ func (rs *riskScanners) pick(kind string) scanners {
 
 // afterScan collects what the scanners could not check.
 func (rs *riskScanners) afterScan() []string {
-	out := slices.Clone(rs.notices)
 	if rs.malware != nil {
-		out = append(out, rs.malware.Notices()...)
+		return rs.malware.Notices()
 	}
-	return out
+	return nil
 }
 
 // dedupeSecretChecks drops a configuration check's "named like a secret"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seawall-dev/seawall/internal/auth"
+	"github.com/seawall-dev/seawall/internal/events"
 	"github.com/seawall-dev/seawall/internal/registry"
 	"github.com/seawall-dev/seawall/internal/store"
 )
@@ -132,6 +133,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return errf(http.StatusForbidden, codeDenied, "robot accounts do not log in to the API; use the robot's name and secret with docker, podman or skopeo")
 	}
 	info(r).user = p.Name
+	s.Emit(r.Context(), events.Event{Kind: events.KindLogin, Actor: p.Name, Detail: map[string]string{"ip": auth.ClientIP(r), "via": "api"}})
 	ttl := s.cfg.Auth.APITokenTTL
 	if req.ExpiresIn > 0 && time.Duration(req.ExpiresIn)*time.Second < ttl {
 		ttl = time.Duration(req.ExpiresIn) * time.Second
@@ -325,6 +327,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	wasAdmin, wasDisabled := u.Admin, u.Disabled
 	if req.Admin != nil {
 		u.Admin = *req.Admin
 	}
@@ -333,6 +336,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.store.UpdateUser(r.Context(), u); err != nil {
 		return notFoundOr(err, "user %q does not exist", name)
+	}
+	if u.Admin != wasAdmin || u.Disabled != wasDisabled {
+		s.Emit(r.Context(), events.Event{Kind: events.KindRoleChange, Actor: p.Name, Detail: map[string]string{
+			"user": u.Name, "systemAdmin": strconv.FormatBool(u.Admin), "disabled": strconv.FormatBool(u.Disabled)}})
 	}
 	s.log.Info("user updated", "user", name, "by", p.Name, "password_changed", req.Password != nil, "admin", u.Admin, "disabled", u.Disabled)
 	return writeJSON(w, http.StatusOK, toUserJSON(u))
@@ -465,6 +472,9 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 		return notFoundOr(err, "project %q does not exist", proj.Name)
 	}
 	s.log.Info("project updated", "project", proj.Name, "public", proj.Public, "by", p.Name)
+	if req.Public != nil {
+		s.Emit(r.Context(), events.Event{Kind: events.KindPolicyChange, Actor: p.Name, Project: proj.Name, Detail: map[string]string{"public": strconv.FormatBool(proj.Public)}})
+	}
 	pj, err := s.projectJSON(r, p, proj)
 	if err != nil {
 		return err
@@ -571,6 +581,7 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("member set", "project", proj.Name, "user", u.Name, "role", role, "by", p.Name)
+	s.Emit(r.Context(), events.Event{Kind: events.KindRoleChange, Actor: p.Name, Project: proj.Name, Detail: map[string]string{"user": u.Name, "role": string(role)}})
 	return writeJSON(w, http.StatusOK, memberJSON{Username: u.Name, Role: string(role)})
 }
 
@@ -592,6 +603,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 		return notFoundOr(err, "user %q is not a member of project %q", name, proj.Name)
 	}
 	s.log.Info("member removed", "project", proj.Name, "user", u.Name, "by", p.Name)
+	s.Emit(r.Context(), events.Event{Kind: events.KindRoleChange, Actor: p.Name, Project: proj.Name, Detail: map[string]string{"user": u.Name, "role": ""}})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -703,6 +715,7 @@ func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) error {
 		return notFoundOr(err, "robot %q already exists in project %q (names are never reused, even after revocation)", req.Name, proj.Name)
 	}
 	s.log.Info("robot created", "robot", rb.Name, "permissions", rb.Permissions, "expires", rb.ExpiresAt, "by", p.Name)
+	s.Emit(r.Context(), events.Event{Kind: events.KindRoleChange, Actor: p.Name, Project: proj.Name, Detail: map[string]string{"robot": rb.Name, "permissions": strings.Join(rb.Permissions, ",")}})
 	out := s.toRobotJSON(proj.Name, rb)
 	out.Secret = secret
 	return writeJSON(w, http.StatusCreated, out)
@@ -732,6 +745,7 @@ func (s *Server) revokeRobot(w http.ResponseWriter, r *http.Request) error {
 		return notFoundOr(err, "robot %q does not exist", name)
 	}
 	s.log.Info("robot revoked", "robot", rb.Name, "by", p.Name)
+	s.Emit(r.Context(), events.Event{Kind: events.KindRoleChange, Actor: p.Name, Project: proj.Name, Detail: map[string]string{"robot": rb.Name, "revoked": "true"}})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	Auth     AuthConfig     `yaml:"auth"`
 	Registry RegistryConfig `yaml:"registry"`
+	Scan     ScanConfig     `yaml:"scan"`
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
 	Log      LogConfig      `yaml:"log"`
@@ -137,6 +139,8 @@ func Default() Config {
 			UploadTTL:       24 * time.Hour,
 			GCGrace:         time.Hour,
 		},
+		Scan:     defaultScan(),
+		Webhooks: defaultWebhooks(),
 		HTTP: HTTPConfig{
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
@@ -310,6 +314,8 @@ func (c *Config) Validate() error {
 	if c.Registry.GCGrace < 0 {
 		bad("registry.gc_grace", "must not be negative")
 	}
+	errs = append(errs, c.Scan.validate()...)
+	errs = append(errs, c.Webhooks.validate()...)
 	if c.HTTP.ReadHeaderTimeout <= 0 || c.HTTP.IdleTimeout <= 0 || c.HTTP.ShutdownTimeout <= 0 {
 		bad("http", "timeouts must be positive")
 	}

@@ -17,14 +17,18 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seawall-dev/seawall/internal/auth"
+	blobstore "github.com/seawall-dev/seawall/internal/blob"
 	"github.com/seawall-dev/seawall/internal/blob/fs"
+	"github.com/seawall-dev/seawall/internal/events"
 	"github.com/seawall-dev/seawall/internal/registry"
 	"github.com/seawall-dev/seawall/internal/store"
 	"github.com/seawall-dev/seawall/internal/store/postgres"
 	"github.com/seawall-dev/seawall/internal/store/sqlite"
+	"github.com/seawall-dev/seawall/internal/verdict"
 )
 
 // Server is Seawall's HTTP server. It is an http.Handler, so tests can run
@@ -37,8 +41,24 @@ type Server struct {
 	reg     *registry.Registry
 	auth    *auth.Service
 	metrics *Metrics
+	console http.Handler // the web console (package console)
 	handler http.Handler
 	now     func() time.Time
+
+	// Scanning and pull policy (scan.go).
+	blobs blobstore.Store
+	scan  *scanner
+	// signatures verifies cosign signatures for the pull policy; while it
+	// is nil a required signature refuses every pull (fail closed).
+	signatures verdict.SignatureChecker
+	// events receives pushes, pulls, scans and verdict changes (the audit
+	// log and webhooks); nil drops them.
+	events events.Sink
+	// trust is the audit log, webhooks and signature checks (trust.go).
+	trust *trust
+	// bg runs background work (the scan workers) until Close.
+	bgCancel context.CancelFunc
+	bgDone   sync.WaitGroup
 }
 
 // New opens the store and blob storage under cfg.DataDir (creating them on
@@ -96,6 +116,13 @@ func (s *Server) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.blobs = blobs
+	if err := s.initTrust(); err != nil {
+		return err
+	}
+	if err := s.initScanner(); err != nil {
+		return err
+	}
 	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "keys", "token-signing.pem"), s.log)
 	if err != nil {
 		return err
@@ -113,6 +140,7 @@ func (s *Server) init(ctx context.Context) error {
 		TokenTTL:               cfg.Auth.TokenTTL,
 		LoginFailuresPerMinute: cfg.Auth.LoginFailuresPerMinute,
 		LoginFailureBurst:      cfg.Auth.LoginFailureBurst,
+		OnLoginFailed:          s.onLoginFailed,
 		Now:                    cfg.Now,
 		Logger:                 s.log.With("component", "auth"),
 	})
@@ -128,35 +156,70 @@ func (s *Server) init(ctx context.Context) error {
 		MaxManifestSize: cfg.Registry.MaxManifestSize,
 		UploadTTL:       cfg.Registry.UploadTTL,
 		Now:             cfg.Now,
+		Hooks:           s.registryHooks(),
 	})
 	if err != nil {
 		return err
 	}
 	s.metrics = newMetrics(s.reg.Stats)
+	s.metrics.reg.MustRegister(s.scan.queue.Collectors()...)
 	if err := s.bootstrapAdmin(ctx); err != nil {
 		return err
 	}
+	if s.console, err = s.newConsole(); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
+	var v2 http.Handler
 	for _, rt := range s.routes() {
 		pattern := rt.pattern
 		h := rt.handler
-		mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info(r).route = pattern
 			h.ServeHTTP(w, r)
-		}))
+		})
+		mux.Handle(pattern, routed)
+		if pattern == "/v2/" {
+			v2 = routed
+		}
 	}
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errf(http.StatusNotFound, codeNotFound, "no such endpoint: %s %s (the API is under /api/v1/, the registry under /v2/)", r.Method, r.URL.Path)
 	}))
-	s.handler = chain(mux, s.middleware())
+	// Registry paths reach the registry as sent: ServeMux would redirect
+	// a path holding "..", "." or "//" to its cleaned form (and a client
+	// following that would push to a repository it did not name), where
+	// the spec wants NAME_INVALID, which the registry answers itself.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v2 != nil && strings.HasPrefix(r.URL.Path, "/v2/") {
+			v2.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	s.handler = chain(root, s.middleware())
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.bgCancel = cancel
+	s.bgDone.Go(func() { s.scan.queue.Run(bg) })
+	s.bgDone.Go(func() { s.trust.webhooks.Run(bg) })
 	return nil
 }
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close releases the store. Call it after Run returns.
-func (s *Server) Close() error { return s.store.Close() }
+// Close stops the background work (scan jobs in hand go back to the
+// queue) and releases the store. Call it after Run returns.
+func (s *Server) Close() error {
+	if s.bgCancel != nil {
+		s.bgCancel()
+		s.bgDone.Wait()
+	}
+	if s.scan != nil {
+		s.scan.db.Close()
+	}
+	return s.store.Close()
+}
 
 // Auth is the server's authentication service.
 func (s *Server) Auth() *auth.Service { return s.auth }
