@@ -15,19 +15,10 @@ import (
 	"github.com/seawall-dev/seawall/internal/inventory"
 )
 
-// Check is one Dockerfile check. Its ID is stable: ignore files and
-// SARIF alerts refer to it.
-type Check struct {
-	ID       string
-	Title    string
-	Severity inventory.Severity
-	// CIS is the CIS Docker Benchmark v1.6.0 recommendation the check
-	// implements, or "" when no recommendation applies.
-	CIS         string
-	Description string
-	Remediation string
-	References  []string
-}
+// Check is one Dockerfile check; it is the image checks' type, so both
+// kinds render the same way in every report. Its ID is stable: ignore
+// files and SARIF alerts refer to it.
+type Check = imgconf.Check
 
 // The checks' IDs.
 const (
@@ -326,7 +317,7 @@ func (f *File) checkSecrets() []inventory.Finding {
 func (f *File) checkStage(s *Stage, inImage bool) []inventory.Finding {
 	var out []inventory.Finding
 	if ref := s.Base; s.Resolved && s.Parent == nil {
-		if why := unpinned(ref); why != "" {
+		if why := imgconf.UnpinnedRef(ref); why != "" {
 			out = append(out, f.finding(IDUnpinnedBase, s.Line, fmt.Sprintf("FROM %s %s.", ref, why), f.snippet(s.Line)))
 		}
 	}
@@ -343,7 +334,7 @@ func (f *File) checkStage(s *Stage, inImage bool) []inventory.Finding {
 				continue
 			}
 			if ref, ok := e.expand(c.From); ok && f.StageNamed(ref, s.Index) == nil {
-				if why := unpinned(ref); why != "" {
+				if why := imgconf.UnpinnedRef(ref); why != "" {
 					out = append(out, f.finding(IDUnpinnedBase, line, fmt.Sprintf("COPY --from=%s %s.", ref, why), f.snippet(line)))
 				}
 			}
@@ -372,26 +363,6 @@ func (f *File) checkStage(s *Stage, inImage bool) []inventory.Finding {
 		}
 	}
 	return out
-}
-
-// unpinned says why an image reference is not pinned, or "".
-func unpinned(ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "@") {
-		return ""
-	}
-	name := ref
-	if i := strings.LastIndexByte(ref, '/'); i >= 0 {
-		name = ref[i+1:]
-	}
-	_, tag, ok := strings.Cut(name, ":")
-	switch {
-	case !ok:
-		return "has no tag, which means latest"
-	case tag == "latest":
-		return "uses the tag latest"
-	}
-	return ""
 }
 
 var archiveExt = regexp.MustCompile(`(?i)\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|gz|bz2|xz|zst)$`)

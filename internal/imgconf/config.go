@@ -58,7 +58,7 @@ func checkConfig(img *image.Image) []inventory.Finding {
 	}
 
 	if base := cfg.Config.Labels["org.opencontainers.image.base.name"]; base != "" {
-		if why := unpinnedRef(base); why != "" {
+		if why := UnpinnedRef(base); why != "" {
 			out = append(out, at(finding(IDLatestBase, fmt.Sprintf("The label org.opencontainers.image.base.name says the image was built FROM %s, which %s.", base, why)), "LABEL org.opencontainers.image.base.name", "org.opencontainers.image.base.name="+base))
 		}
 	}
@@ -71,9 +71,13 @@ func checkConfig(img *image.Image) []inventory.Finding {
 	return out
 }
 
-// unpinnedRef says why an image reference is not pinned, or "".
-func unpinnedRef(ref string) string {
-	if strings.Contains(ref, "@") {
+// UnpinnedRef says why an image reference is not pinned to a digest and
+// may move ("has no tag, which means latest", "uses the tag latest"), or
+// "" when it is pinned, is a fixed tag, or is scratch. Dockerfile checks
+// use it too, so FROM lines and base-image labels read the same way.
+func UnpinnedRef(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "@") {
 		return ""
 	}
 	name := ref
@@ -85,7 +89,7 @@ func unpinnedRef(ref string) string {
 	case !ok:
 		return "has no tag, which means latest"
 	case tag == "latest":
-		return "is the tag latest"
+		return "uses the tag latest"
 	}
 	return ""
 }
