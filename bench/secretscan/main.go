@@ -1,9 +1,10 @@
-// Command secretscan is a TEMPORARY benchmark harness: it runs only the
-// secret scanner over a tree or root filesystem, as `seawall scan image
-// --dir DIR --scanners secret` will once the CLI is wired. bench/secrets.sh
-// uses the real CLI when it has --scanners. Not to be committed.
+// Command secretscan runs the secret scanner alone over a tree or root
+// filesystem, with the same walk as `seawall scan image --scanners secret`
+// but without the rest of the command (catalogers, report), and can write
+// a CPU profile: for profiling the scanner. bench/secrets.sh measures the
+// real command.
 //
-//	go run ./bench/secretscan [-config FILE] (-dir DIR | -rootfs PATH) [-o out.json]
+//	go run ./bench/secretscan [-config FILE] [-cpuprofile FILE] (-dir DIR | -rootfs PATH) [-o out.json]
 package main
 
 import (
@@ -31,7 +32,9 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
 		defer pprof.StopCPUProfile()
 	}
 	var cfg *secret.Config

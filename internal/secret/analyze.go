@@ -41,6 +41,20 @@ type plan struct {
 	strategy strategy
 	maxLen   int // anchored: longest possible match in bytes
 	maxNL    int // most newlines a match can hold; -1 for no limit
+	// core, for the full and windowed strategies, is a necessary
+	// condition of a match, checked at each keyword occurrence before the
+	// expression runs: every match holds, at the start of one of its
+	// keywords, a match of core, an expression that starts with a keyword
+	// and is at most coreLen bytes long. Keyword occurrences where core
+	// does not match anchored are dropped; a chunk with none left is not
+	// searched at all. Empty when the expression has no such part.
+	core    string
+	coreLen int
+	// rest is the whole expression from the part where core starts; at a
+	// keyword occurrence that passed core, rest is tried anchored too,
+	// over at most maxNL lines (or, with maxNL < 0, a bounded budget of
+	// bytes per chunk). Empty when rest is core.
+	rest string
 }
 
 // planFor picks the cheapest exact strategy for expr given the rule's
@@ -66,12 +80,54 @@ func planFor(expr string, keywords []string) plan {
 			return plan{strategy: anchored, maxLen: n, maxNL: maxNewlines(re)}
 		}
 	}
+	p := plan{strategy: full}
 	if containsKeyword(re, keywords) {
 		if n := maxNewlines(re); n >= 0 {
-			return plan{strategy: windowed, maxNL: n}
+			p = plan{strategy: windowed, maxNL: n}
 		}
 	}
-	return plan{strategy: full}
+	p.core, p.coreLen, p.rest = keywordCore(re, keywords)
+	return p
+}
+
+// keywordCore finds, in a concatenation, the first part from which every
+// match starts with a keyword, and returns the longest run of parts from
+// there whose matches are bounded in length (at most
+// maxAnchoredLength bytes), as an expression, with that bound. A match of
+// the whole expression holds a match of that run at the start of a
+// keyword occurrence, so where the run does not match, neither does the
+// expression. It returns "" when there is no such run or when the run is
+// the keyword alone (the keyword matcher already checked that much).
+// rest is every part from the core's first on, when that is more than the
+// core.
+func keywordCore(re *syntax.Regexp, keywords []string) (core string, coreLen int, rest string) {
+	parts := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		parts = re.Sub
+	}
+	for i := range parts {
+		from := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: parts[i:]}
+		if set, _ := prefixes(from); !allStartWithKeyword(set, keywords) {
+			continue
+		}
+		n, j := 0, i
+		for ; j < len(parts); j++ {
+			m := maxLength(parts[j])
+			if m < 0 || n+m > maxAnchoredLength {
+				break
+			}
+			n += m
+		}
+		if j-i < 2 {
+			return "", 0, ""
+		}
+		c := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: parts[i:j]}
+		if j < len(parts) {
+			rest = from.String()
+		}
+		return c.String(), n, rest
+	}
+	return "", 0, ""
 }
 
 // strset is a set of lower-cased strings that stands for a regular

@@ -32,7 +32,10 @@ type imageScanner struct{ s *Scanner }
 
 func (imageScanner) Name() string { return "secret" }
 
-func (is imageScanner) ScanImage(ctx context.Context, img *image.Image, _ *inventory.Inventory) ([]inventory.Finding, error) {
+// ScanImage also masks, in inv's layer list, the secrets it finds in a
+// layer's created_by command, so that the report's layer list does not
+// show them in plain text either.
+func (is imageScanner) ScanImage(ctx context.Context, img *image.Image, inv *inventory.Inventory) ([]inventory.Finding, error) {
 	if img == nil || img.Config == nil {
 		return nil, nil
 	}
@@ -76,10 +79,44 @@ func (is imageScanner) ScanImage(ctx context.Context, img *image.Image, _ *inven
 			layer++
 		}
 		if h.CreatedBy != "" {
+			n := len(out)
 			scan(fmt.Sprintf("%s%d", ConfigHistoryPrefix, i+1), l, h.CreatedBy)
+			if len(out) > n && inv != nil && l >= 0 && l < len(inv.Source.Layers) && inv.Source.Layers[l].CreatedBy != "" {
+				inv.Source.Layers[l].CreatedBy = s.Redact(ctx, inv.Source.Layers[l].CreatedBy)
+			}
 		}
 	}
 	return out, ctx.Err()
+}
+
+// Redact returns text with every secret that the rules find in it masked
+// as in snippets (path-restricted rules do not apply: there is no path).
+func (s *Scanner) Redact(ctx context.Context, text string) string {
+	if text == "" || ctx.Err() != nil {
+		return text
+	}
+	st := s.pool.Get().(*state)
+	defer s.pool.Put(st)
+	st.reset(s, "")
+	for i, r := range s.rules {
+		if r.path != nil {
+			st.fileOK[i] = 2
+		}
+	}
+	b := []byte(text)
+	if len(b) > s.opts.ChunkSize {
+		// Longer than any value worth showing: keep none of it.
+		return Mask(text)
+	}
+	s.scanWindow(st, b, 0, 0, 0, len(b))
+	if len(st.cands) == 0 {
+		return text
+	}
+	spans := make([]span, len(st.cands))
+	for i, c := range st.cands {
+		spans[i] = span{c.off, c.end, c.secret}
+	}
+	return maskSpans(text, spans)
 }
 
 // scanText matches every content rule over a string that is not a file

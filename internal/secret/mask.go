@@ -139,3 +139,29 @@ func clean(s string) string {
 		return r
 	}, s)
 }
+
+// maskSpans masks the parts of text that spans cover (offsets in text),
+// merging overlapping ones.
+func maskSpans(text string, spans []span) string {
+	sort.Slice(spans, func(i, j int) bool { return spans[i].off < spans[j].off })
+	var b strings.Builder
+	pos := 0
+	for i := 0; i < len(spans); i++ {
+		lo, hi := int(spans[i].off), int(spans[i].end)
+		for i+1 < len(spans) && int(spans[i+1].off) < hi {
+			i++
+			hi = max(hi, int(spans[i].end))
+		}
+		if lo < pos {
+			lo = pos
+		}
+		if hi <= lo {
+			continue
+		}
+		b.WriteString(text[pos:lo])
+		b.WriteString(Mask(text[lo:hi]))
+		pos = hi
+	}
+	b.WriteString(text[pos:])
+	return b.String()
+}

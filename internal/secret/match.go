@@ -2,7 +2,9 @@ package secret
 
 import (
 	"bytes"
+	"io"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -39,6 +41,7 @@ type state struct {
 	nl     []int // offsets of the newlines in the window, when needed
 	nlDone bool
 	cands  []cand
+	rc     runeCounter // for confirm, kept here so as not to allocate one per call
 }
 
 // cand is a match that passed its rule's checks.
@@ -69,6 +72,7 @@ func (st *state) reset(s *Scanner, path string) {
 		st.fileOK[i] = 0
 	}
 	st.cands = st.cands[:0]
+	st.rc = runeCounter{}
 }
 
 // ruleRuns reports whether rule r applies to the current file.
@@ -166,6 +170,10 @@ func (s *Scanner) matchRule(st *state, r *rule, hits []int, text []byte, base in
 	strat := r.plan.strategy
 	if s.forceFull {
 		strat = full
+	} else if r.plan.core != "" {
+		if hits = confirm(st, r, hits, text); len(hits) == 0 {
+			return // no match can start here: see plan.core
+		}
 	}
 	switch strat {
 	case anchored:
@@ -267,6 +275,88 @@ func (s *Scanner) matchRule(st *state, r *rule, hits []int, text []byte, base in
 	}
 }
 
+// confirm keeps the keyword occurrences where the rule's core matches,
+// and then its rest (see plan.core), sorted and without duplicates.
+func confirm(st *state, r *rule, hits []int, text []byte) []int {
+	anch, anchCtx := r.coreRegexps()
+	slices.Sort(hits)
+	out := hits[:0]
+	prev := -1
+	// The rest's matches may be long: the bytes it reads are budgeted, so
+	// that many keywords on one long line stay linear. Past the budget,
+	// occurrences that passed the core are kept unchecked.
+	budget := 2*len(text) + 64<<10
+	m := r.plan.maxNL
+	if r.plan.rest != "" && m >= 0 {
+		st.newlines(text)
+	}
+	for _, k := range hits {
+		if k == prev {
+			continue
+		}
+		prev = k
+		// Past coreLen bytes, one rune of context for a closing \b or $.
+		end := min(len(text), k+r.plan.coreLen+utf8.UTFMax)
+		if !matchAt(anch, anchCtx, text, k, end) {
+			continue
+		}
+		if r.plan.rest != "" && budget > 0 {
+			end = len(text)
+			if m >= 0 {
+				// A match spans at most m newlines: cut after the next
+				// one, as in matchRule's anchored strategy.
+				if li := sort.SearchInts(st.nl, k); li+m < len(st.nl) {
+					end = st.nl[li+m] + 1
+				}
+			}
+			st.rc = runeCounter{text: text[max(0, k-1):end]}
+			re := r.restCtx
+			if k == 0 {
+				re = r.restAnch
+			}
+			ok := re.MatchReader(&st.rc)
+			budget -= st.rc.pos
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// runeCounter reads text rune by rune for a regexp and counts how far
+// the regexp read: an anchored expression stops reading when no match can
+// go on.
+type runeCounter struct {
+	text []byte
+	pos  int
+}
+
+func (rc *runeCounter) ReadRune() (rune, int, error) {
+	if rc.pos >= len(rc.text) {
+		return 0, 0, io.EOF
+	}
+	c := rc.text[rc.pos]
+	if c < utf8.RuneSelf {
+		rc.pos++
+		return rune(c), 1, nil
+	}
+	r, w := utf8.DecodeRune(rc.text[rc.pos:])
+	rc.pos += w
+	return r, w, nil
+}
+
+// matchAt reports whether an expression matches text[k:end] anchored at
+// k: anch is it anchored at the start, anchCtx anchored after one rune of
+// left context.
+func matchAt(anch, anchCtx *regexp.Regexp, text []byte, k, end int) bool {
+	if k == 0 {
+		return anch.Match(text[:end])
+	}
+	return anchCtx.Match(text[k-1 : end])
+}
+
 // candidate checks one match (loc, relative to text) against the rule's
 // entropy and allowlists and records it.
 func (s *Scanner) candidate(st *state, r *rule, text []byte, loc []int, base int64, lineBase int) {
@@ -294,16 +384,17 @@ func (s *Scanner) candidate(st *state, r *rule, text []byte, loc []int, base int
 	if ss < 0 || se <= ss {
 		return
 	}
-	secret := string(text[ss:se])
+	// Most matches are rejected: nothing is copied until one is not.
+	secret := text[ss:se]
 	if r.Entropy > 0 && shannonEntropy(secret) <= r.Entropy {
 		return
 	}
-	match := string(text[ms:me])
+	match := text[ms:me]
 	st.newlines(text)
 	ls, le := st.lineBounds(text, ms, me)
-	line := string(text[ls:le])
+	line := text[ls:le]
 	for _, m := range allowMarkers {
-		if strings.Contains(line, m) {
+		if bytes.Contains(line, []byte(m)) {
 			return
 		}
 	}
@@ -330,7 +421,7 @@ func (s *Scanner) candidate(st *state, r *rule, text []byte, loc []int, base int
 		end:      base + int64(se),
 		line:     lineBase + li + 1,
 		col:      mcol,
-		secret:   secret,
+		secret:   string(secret),
 		lineText: string(text[sls:sle]),
 		lineOff:  ss - sls,
 	})
@@ -483,19 +574,38 @@ func (st *state) findings() []inventory.Finding {
 }
 
 // shannonEntropy is gitleaks' entropy: bits per byte over the runes.
-func shannonEntropy(data string) float64 {
-	if data == "" {
+func shannonEntropy(data []byte) float64 {
+	if len(data) == 0 {
 		return 0
 	}
-	counts := make(map[rune]int, 64)
-	for _, r := range data {
-		counts[r]++
+	var ascii [utf8.RuneSelf]int
+	var other map[rune]int // allocated only for text that is not ASCII
+	for i := 0; i < len(data); {
+		if c := data[i]; c < utf8.RuneSelf {
+			ascii[c]++
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRune(data[i:])
+		if other == nil {
+			other = map[rune]int{}
+		}
+		other[r]++
+		i += w
 	}
 	inv := 1 / float64(len(data))
 	e := 0.0
-	for _, n := range counts {
-		f := float64(n) * inv
-		e -= f * math.Log2(f)
+	add := func(n int) {
+		if n > 0 {
+			f := float64(n) * inv
+			e -= f * math.Log2(f)
+		}
+	}
+	for _, n := range ascii {
+		add(n)
+	}
+	for _, n := range other {
+		add(n)
 	}
 	return e
 }

@@ -349,10 +349,14 @@ type rule struct {
 	// compiled on first use.
 	anchOnce      sync.Once
 	anch, anchCtx *regexp.Regexp
-	path          *regexp.Regexp
-	kws           []string // lower-cased
-	plan          plan
-	allow         []*allowlist
+	// coreAnch and coreCtx are the plan's core, anchored the same ways.
+	coreOnce          sync.Once
+	coreAnch, coreCtx *regexp.Regexp
+	restAnch, restCtx *regexp.Regexp
+	path              *regexp.Regexp
+	kws               []string // lower-cased
+	plan              plan
+	allow             []*allowlist
 	// fileAllow are the allowlists that may exclude a whole file.
 	fileAllow []*allowlist
 	generic   bool
@@ -402,6 +406,18 @@ func (r *rule) anchoredRegexps() (*regexp.Regexp, *regexp.Regexp) {
 		r.anchCtx = regexp.MustCompile(`^(?s:.)(?:` + r.Regex + `)`)
 	})
 	return r.anch, r.anchCtx
+}
+
+func (r *rule) coreRegexps() (*regexp.Regexp, *regexp.Regexp) {
+	r.coreOnce.Do(func() {
+		r.coreAnch = regexp.MustCompile(`^(?:` + r.plan.core + `)`)
+		r.coreCtx = regexp.MustCompile(`^(?s:.)(?:` + r.plan.core + `)`)
+		if r.plan.rest != "" {
+			r.restAnch = regexp.MustCompile(`^(?:` + r.plan.rest + `)`)
+			r.restCtx = regexp.MustCompile(`^(?s:.)(?:` + r.plan.rest + `)`)
+		}
+	})
+	return r.coreAnch, r.coreCtx
 }
 
 // Strategy says how the rule's expression runs (for tests and -debug).
@@ -493,7 +509,7 @@ func (a *allowlist) allowsFile(path string) bool {
 
 // allowsFinding reports whether the allowlist excludes a finding
 // (gitleaks' checkFindingAllowed).
-func (a *allowlist) allowsFinding(path, secret, match, line string) bool {
+func (a *allowlist) allowsFinding(path string, secret, match, line []byte) bool {
 	target := secret
 	switch a.target {
 	case "match":
@@ -501,8 +517,8 @@ func (a *allowlist) allowsFinding(path, secret, match, line string) bool {
 	case "line":
 		target = line
 	}
-	regexOK := a.regexes != nil && target != "" && a.regexes.MatchString(target)
-	stopOK := a.stopwords != nil && secret != "" && a.stopwords.Contains([]byte(secret))
+	regexOK := a.regexes != nil && len(target) > 0 && a.regexes.Match(target)
+	stopOK := a.stopwords != nil && len(secret) > 0 && a.stopwords.Contains(secret)
 	if !a.and {
 		return regexOK || stopOK
 	}

@@ -335,3 +335,22 @@ func TestSizeLimit(t *testing.T) {
 		t.Errorf("file over the limit scanned: %v", ids(got))
 	}
 }
+
+func TestRedact(t *testing.T) {
+	s, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, in, want string }{
+		{"none", "/bin/sh -c apt-get update", "/bin/sh -c apt-get update"},
+		{"one", "/bin/sh -c echo " + ghp + " > /x", "/bin/sh -c echo ghp_***** > /x"},
+		{"two", "ARG T=" + ghp + " K=" + awsID, "ARG T=ghp_***** K=AKIA*****"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.Redact(context.Background(), tt.in); got != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -20,24 +21,63 @@ func TestPlans(t *testing.T) {
 		re   string
 		kws  []string
 		want plan
+		core bool
 	}{
-		{`ghp_[0-9a-zA-Z]{36}`, []string{"ghp_"}, plan{strategy: full}}, // literal prefix: Go's regexp is fastest
-		{`\b(?:ghu|ghs)_[0-9a-zA-Z]{36}`, []string{"ghu_", "ghs_"}, plan{strategy: anchored, maxLen: 40}},
-		{`(?i)\bkey=([a-z]{8})`, []string{"key"}, plan{strategy: anchored, maxLen: 3*4 + 4 + 8*3}},
-		{`(?i)\bkey=\s?([a-z]{8})`, []string{"key"}, plan{strategy: anchored, maxLen: 3*4 + 4 + 1 + 8*3, maxNL: 1}},
-		{`(?i)\bkey=([a-z]+)`, []string{"key"}, plan{strategy: windowed, maxNL: 0}},
-		{`(?i)[\w.-]{0,50}?(?:adafruit)(?:[ \t\w.-]{0,20})[\s'"]{0,3}=([a-z0-9]{32})`, []string{"adafruit"}, plan{strategy: windowed, maxNL: 3}},
-		{`(?i)(?:api)[_-]?(?:key)\s*=\s*(\w+)`, []string{"api_key", "api-key", "apikey"}, plan{strategy: windowed, maxNL: -1 + 0}},
-		{`x(?:key)?=(\w+)`, []string{"key"}, plan{strategy: full}}, // a match need not hold the keyword
-		{`[a-z]+`, nil, plan{strategy: full}},
+		{`ghp_[0-9a-zA-Z]{36}`, []string{"ghp_"}, plan{strategy: full}, false}, // literal prefix: Go's regexp is fastest
+		{`\b(?:ghu|ghs)_[0-9a-zA-Z]{36}`, []string{"ghu_", "ghs_"}, plan{strategy: anchored, maxLen: 40}, false},
+		{`(?i)\bkey=([a-z]{8})`, []string{"key"}, plan{strategy: anchored, maxLen: 3*4 + 4 + 8*3}, false},
+		{`(?i)\bkey=\s?([a-z]{8})`, []string{"key"}, plan{strategy: anchored, maxLen: 3*4 + 4 + 1 + 8*3, maxNL: 1}, false},
+		{`(?i)\bkey=([a-z]+)`, []string{"key"}, plan{strategy: windowed, maxNL: 0}, true},
+		{`(?i)[\w.-]{0,50}?(?:adafruit)(?:[ \t\w.-]{0,20})[\s'"]{0,3}=([a-z0-9]{32})`, []string{"adafruit"}, plan{strategy: windowed, maxNL: 3}, true},
+		{`(?i)(?:api)[_-]?(?:key)\s*=\s*(\w+)`, []string{"api_key", "api-key", "apikey"}, plan{strategy: windowed, maxNL: -1 + 0}, true},
+		{`x(?:key)?=(\w+)`, []string{"key"}, plan{strategy: full}, false}, // a match need not hold the keyword
+		{`[a-z]+`, nil, plan{strategy: full}, false},
 	}
 	for _, tt := range tests {
 		got := planFor(tt.re, tt.kws)
 		if tt.want.strategy == windowed && tt.want.maxNL < 0 {
 			tt.want = plan{strategy: full}
 		}
+		core := got.core
+		got.core, got.coreLen, got.rest = "", 0, ""
 		if got != tt.want {
 			t.Errorf("planFor(%q, %q) = %+v, want %+v", tt.re, tt.kws, got, tt.want)
+		}
+		if (core != "") != tt.core {
+			t.Errorf("planFor(%q, %q): core %q, want one: %v", tt.re, tt.kws, core, tt.core)
+		}
+	}
+}
+
+// TestCore: the core of an expression is a necessary condition of a
+// match, tried anchored at a keyword, and bounded in length.
+func TestCore(t *testing.T) {
+	tests := []struct {
+		re      string
+		kws     []string
+		want    string // the core, as an expression that accepts the same
+		wantLen int
+	}{
+		{`(?i)\bkey=([a-z]+)`, []string{"key"}, `(?i)\bkey=`, 4 * 4}, // (?i) literals count 4 bytes a rune
+		{`(?i)[\w.-]{0,50}?(?:tok)[ \t]{0,2}[:=]"?([a-z0-9]{4,})`, []string{"tok"}, `(?i)tok[ \t]{0,2}[:=]"?`, 3*4 + 2 + 1 + 4},
+		{`x(?:key)?=(\w+)`, []string{"key"}, ``, 0},       // a match need not hold the keyword
+		{`(?i)key(\w+)`, []string{"key"}, ``, 0},          // the core would be the keyword alone
+		{`(?i)(?:a|key)=(\w{3})`, []string{"key"}, ``, 0}, // not every match starts with a keyword
+	}
+	for _, tt := range tests {
+		p := planFor(tt.re, tt.kws)
+		if (p.core == "") != (tt.want == "") || p.coreLen != tt.wantLen {
+			t.Errorf("planFor(%q): core %q (%d bytes), want %q (%d bytes)", tt.re, p.core, p.coreLen, tt.want, tt.wantLen)
+			continue
+		}
+		if p.core == "" {
+			continue
+		}
+		got, want := regexp.MustCompile(`^(?:`+p.core+`)$`), regexp.MustCompile(`^(?:`+tt.want+`)$`)
+		for _, s := range []string{"key=", "KEY=", "tok:", "TOK \t=\"", "tok  =", "tok   =", "key", "tok=x", "monkey="} {
+			if got.MatchString(s) != want.MatchString(s) {
+				t.Errorf("core %q of %q on %q: %v, want %v", p.core, tt.re, s, got.MatchString(s), want.MatchString(s))
+			}
 		}
 	}
 }
@@ -88,6 +128,9 @@ func TestStrategiesExact(t *testing.T) {
 	texts := map[string]string{}
 	for i := uint64(0); i < 12; i++ {
 		texts[fmt.Sprintf("random-%d", i)] = corpus(i, 20000)
+	}
+	for i := uint64(12); i < 15; i++ { // one long line, as in minified code
+		texts[fmt.Sprintf("random-line-%d", i)] = strings.ReplaceAll(corpus(i, 40000), "\n", " ")
 	}
 	if root := filepath.Join("..", "..", "..", "shared", "data", "secrets"); dirExists(root) {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
