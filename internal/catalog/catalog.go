@@ -151,6 +151,13 @@ func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) 
 			return nil
 		}
 		if isReleaseFile(f.Path) {
+			// Shared first: catalogers and scanners may read the file
+			// after the release detection has, and a streamed layer's
+			// content can otherwise be read only once.
+			if err := f.Shared(); err != nil {
+				w.add(fmt.Sprintf("%s: %v", f.Path, err))
+				return nil
+			}
 			if b, err := f.ReadAll(64 << 10); err == nil {
 				releases[f.Layer] = append(releases[f.Layer], releaseFile{f.Layer, seqOf(f), f.Path, b})
 			}

@@ -160,3 +160,43 @@ func TestRunSharesStreamsBetweenCatalogers(t *testing.T) {
 		t.Fatalf("packages %d, counter saw %d files", len(inv.Packages), n)
 	}
 }
+
+// reader is a file scanner that reads every file it is given.
+type reader struct{ got map[string]string }
+
+func (reader) Name() string                   { return "reader" }
+func (reader) Wants(string, fs.FileMode) bool { return true }
+func (r reader) Scan(_ context.Context, f *image.File) ([]inventory.Finding, error) {
+	b, err := f.ReadAll(1 << 20)
+	if err != nil {
+		return nil, err
+	}
+	r.got[f.Path] = string(b)
+	return nil, nil
+}
+
+func TestScanReadsReleaseFilesAfterDistroDetection(t *testing.T) {
+	// The distro detection reads /etc/os-release first; on a one-shot
+	// gzip stream a scanner must still get the content.
+	osRelease := "ID=debian\nVERSION_ID=\"12\"\n"
+	p := filepath.Join(t.TempDir(), "img.tar")
+	if err := it.DockerArchive(p, "t:1", []it.Layer{it.NewLayer(true, it.File("etc/os-release", osRelease))}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.Open(context.Background(), p, image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	r := reader{got: map[string]string{}}
+	res, err := Scan(context.Background(), img, Options{FileScanners: []FileScanner{r}, Walk: image.WalkOptions{Temp: image.NewTempDir(t.TempDir())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.got["/etc/os-release"]; got != osRelease {
+		t.Errorf("scanner read %q, want %q (warnings: %q)", got, osRelease, res.Inventory.Warnings)
+	}
+	if res.Inventory.Distro == nil || res.Inventory.Distro.ID != "debian" {
+		t.Errorf("distro %+v, want debian", res.Inventory.Distro)
+	}
+}
