@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -8,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seawall-dev/seawall/internal/buildinfo"
+	"github.com/seawall-dev/seawall/internal/inventory"
 	"github.com/seawall-dev/seawall/internal/report"
+	"github.com/seawall-dev/seawall/internal/secret"
 )
 
 func newSBOMCmd(e *env) *cobra.Command {
@@ -42,6 +45,9 @@ prefix (docker-archive:, oci:, oci-archive:, docker://) forces the kind.`,
 			if err != nil {
 				return err
 			}
+			if err := redactHistory(cmd.Context(), e, inv); err != nil {
+				return err
+			}
 			return writeOutput(e, output, func(w *os.File) error {
 				if err := report.WriteSBOM(w, format, inv, meta); err != nil {
 					return fmt.Errorf("write %s: %w", format, err)
@@ -64,4 +70,26 @@ func validFormat(f string, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// redactHistory masks secrets in the layers' build commands (an image's
+// history may record `RUN TOKEN=… ./fetch`), so that an SBOM, which is
+// meant to be shared, never carries them; the secret scanner's default
+// rules decide what a secret is, as in seawall scan.
+func redactHistory(ctx context.Context, e *env, inv *inventory.Inventory) error {
+	var s *secret.Scanner
+	for i := range inv.Source.Layers {
+		l := &inv.Source.Layers[i]
+		if l.CreatedBy == "" {
+			continue
+		}
+		if s == nil {
+			var err error
+			if s, err = secret.New(secret.DefaultConfig(), secret.Options{Logger: e.log.With("component", "secret")}); err != nil {
+				return fmt.Errorf("secret rules: %w", err)
+			}
+		}
+		l.CreatedBy = s.Redact(ctx, l.CreatedBy)
+	}
+	return nil
 }

@@ -68,3 +68,31 @@ func TestScanSecretsNeverPlain(t *testing.T) {
 		})
 	}
 }
+
+// TestSBOMMasksHistorySecrets: an SBOM lists each layer's build command;
+// a secret in one is masked there in every format, as in scan reports.
+func TestSBOMMasksHistorySecrets(t *testing.T) {
+	const histTok = "glpat-Xr4Tq9Lm2Vb7Kp1Zs8Wn"
+	layers := []imagetest.Layer{imagetest.NewLayer(true, imagetest.File("app/a.txt", "hello\n"))}
+	cfg := imagetest.ConfigWith(layers, nil, []map[string]any{
+		{"created_by": "/bin/sh -c echo token=" + histTok + " > /tmp/t"},
+	})
+	img := filepath.Join(t.TempDir(), "leaky.tar")
+	if err := imagetest.DockerArchiveWithConfig(img, "leaky:1", layers, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range report.SBOMFormats {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "sbom", img, "--format", format)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if strings.Contains(stdout+stderr, histTok) {
+				t.Errorf("%s SBOM shows the secret from the image history", format)
+			}
+			if format == "json" && !strings.Contains(stdout, "echo token=glpa*****") {
+				t.Errorf("json SBOM lacks the masked build command:\n%s", stdout)
+			}
+		})
+	}
+}
