@@ -24,9 +24,9 @@
 # bench/regload (Go) builds a deterministic image once per round and
 # concurrency level (3 of 4 layers incompressible ChaCha8 output, the 4th
 # compressible text) and pushes it as docker does (POST, one streamed
-# chunked PATCH, PUT ?digest=), then the config and the manifest. "N
-# clients" means N clients at once, each pushing the image to its own
-# repository, then each pulling its repository's image back. Then wrk
+# chunked PATCH, PUT ?digest=), then the config and the manifest.
+# "Concurrency N" means N blobs of the image in flight at once, in the push
+# (as docker push does with parallel uploads) and in the pull. Then wrk
 # fetches one manifest over REGBENCH_WRK_CONNS connections. Targets
 # alternate order every round; every figure is the median of the rounds.
 # Results: bench/out/registry/ (table.md, results.json, server logs).
