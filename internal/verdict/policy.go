@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"gopkg.in/yaml.v3"
 
 	"github.com/seawall-dev/seawall/internal/inventory"
@@ -204,8 +205,15 @@ func checkPublicKey(b []byte) error {
 	if strings.Contains(block.Type, "PRIVATE") {
 		return errors.New("is a private key: give the public key (cosign.pub), and keep the private key secret")
 	}
-	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
 		return fmt.Errorf("not a public key Seawall can read: %w", err)
+	}
+	// The same rules the signature check applies later (RSA of 2048 bits
+	// or more, the NIST curves P-256 to P-521, Ed25519), so that a key
+	// accepted here never turns into a refusal at pull time.
+	if err := cryptoutils.ValidatePubKey(pub); err != nil {
+		return fmt.Errorf("is a key sigstore will not verify with: %w", err)
 	}
 	return nil
 }

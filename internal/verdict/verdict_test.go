@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -44,6 +45,15 @@ var key = func() string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }()
+
+// pubPEM is k's public half in PEM.
+func pubPEM(k any) string {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
 
 func TestEvaluate(t *testing.T) {
 	scan := &Scan{ScannedAt: now.Add(-time.Hour), Findings: []inventory.Finding{
@@ -128,6 +138,16 @@ func TestSeverityMessage(t *testing.T) {
 }
 
 func TestPolicyValidate(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakRSA := pubPEM(&rk.PublicKey)
+	ek, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224 := pubPEM(&ek.PublicKey)
 	tests := []struct {
 		name string
 		p    Policy
@@ -139,6 +159,8 @@ func TestPolicyValidate(t *testing.T) {
 		{"bad severity", Policy{PreventSeverity: "SEVERE"}, "prevent-severity"},
 		{"private key", Policy{TrustedKeys: []string{"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"}}, "private key"},
 		{"not pem", Policy{TrustedKeys: []string{"ssh-ed25519 AAAA"}}, "not a PEM public key"},
+		{"rsa 1024", Policy{TrustedKeys: []string{weakRSA}}, "sigstore will not verify"},
+		{"p224", Policy{TrustedKeys: []string{p224}}, "sigstore will not verify"},
 		{"bad glob", Policy{ImmutableTags: []string{"v["}}, "not a valid glob"},
 		{"allowlist with secrets", Policy{Allowlist: "secrets:\n  - id: x\n    reason: r\n"}, "vulnerabilities only"},
 		{"allowlist without reason", Policy{Allowlist: "vulnerabilities:\n  - id: CVE-1\n"}, "reason"},
