@@ -366,67 +366,31 @@ func containsKeyword(re *syntax.Regexp, keywords []string) bool {
 
 // maxLength is the longest match of re in bytes, or -1 when unbounded.
 func maxLength(re *syntax.Regexp) int {
-	switch re.Op {
-	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
-		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
-		return 0
-	case syntax.OpLiteral:
-		n := 0
-		for _, r := range re.Rune {
-			n += runeMax(r, re.Flags)
-		}
-		return n
-	case syntax.OpCharClass:
-		m := 0
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			m = max(m, utf8.RuneLen(re.Rune[i+1]))
-		}
-		if m < 0 { // surrogate range end
-			m = utf8.UTFMax
-		}
-		return m
-	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
-		return utf8.UTFMax
-	case syntax.OpCapture:
-		return maxLength(re.Sub[0])
-	case syntax.OpConcat:
-		n := 0
-		for _, sub := range re.Sub {
-			m := maxLength(sub)
-			if m < 0 {
-				return -1
-			}
-			n += m
-		}
-		return n
-	case syntax.OpAlternate:
-		n := 0
-		for _, sub := range re.Sub {
-			m := maxLength(sub)
-			if m < 0 {
-				return -1
-			}
-			n = max(n, m)
-		}
-		return n
-	case syntax.OpQuest:
-		return maxLength(re.Sub[0])
-	case syntax.OpStar, syntax.OpPlus:
-		if maxLength(re.Sub[0]) == 0 {
+	return matchBound(re, func(re *syntax.Regexp) int {
+		switch re.Op {
+		case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+			syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
 			return 0
+		case syntax.OpLiteral:
+			n := 0
+			for _, r := range re.Rune {
+				n += runeMax(r, re.Flags)
+			}
+			return n
+		case syntax.OpCharClass:
+			m := 0
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				m = max(m, utf8.RuneLen(re.Rune[i+1]))
+			}
+			if m < 0 { // surrogate range end
+				m = utf8.UTFMax
+			}
+			return m
+		case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+			return utf8.UTFMax
 		}
 		return -1
-	case syntax.OpRepeat:
-		m := maxLength(re.Sub[0])
-		if m == 0 {
-			return 0
-		}
-		if re.Max < 0 || m < 0 {
-			return -1
-		}
-		return m * re.Max
-	}
-	return -1
+	})
 }
 
 // runeMax is the longest UTF-8 encoding of r, or of any rune it folds to
@@ -444,52 +408,56 @@ func runeMax(r rune, flags syntax.Flags) int {
 
 // maxNewlines is the most newlines a match of re can hold, or -1.
 func maxNewlines(re *syntax.Regexp) int {
+	return matchBound(re, func(re *syntax.Regexp) int {
+		switch re.Op {
+		case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+			syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpAnyCharNotNL:
+			return 0
+		case syntax.OpLiteral:
+			return strings.Count(string(re.Rune), "\n")
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+					return 1
+				}
+			}
+			return 0
+		case syntax.OpAnyChar:
+			return 1
+		}
+		return -1
+	})
+}
+
+// matchBound is the most that any match of re can hold of some measure
+// (bytes, newlines), or -1 when unbounded: leaf gives the bound of a
+// single-position operator, and matchBound composes it through captures,
+// concatenation (sum), alternation (max) and repetition.
+func matchBound(re *syntax.Regexp, leaf func(*syntax.Regexp) int) int {
 	switch re.Op {
-	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
-		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpAnyCharNotNL:
-		return 0
-	case syntax.OpLiteral:
-		return strings.Count(string(re.Rune), "\n")
-	case syntax.OpCharClass:
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
-				return 1
-			}
-		}
-		return 0
-	case syntax.OpAnyChar:
-		return 1
-	case syntax.OpCapture:
-		return maxNewlines(re.Sub[0])
-	case syntax.OpConcat:
+	case syntax.OpCapture, syntax.OpQuest:
+		return matchBound(re.Sub[0], leaf)
+	case syntax.OpConcat, syntax.OpAlternate:
 		n := 0
 		for _, sub := range re.Sub {
-			m := maxNewlines(sub)
+			m := matchBound(sub, leaf)
 			if m < 0 {
 				return -1
 			}
-			n += m
-		}
-		return n
-	case syntax.OpAlternate:
-		n := 0
-		for _, sub := range re.Sub {
-			m := maxNewlines(sub)
-			if m < 0 {
-				return -1
+			if re.Op == syntax.OpConcat {
+				n += m
+			} else {
+				n = max(n, m)
 			}
-			n = max(n, m)
 		}
 		return n
-	case syntax.OpQuest:
-		return maxNewlines(re.Sub[0])
 	case syntax.OpStar, syntax.OpPlus:
-		if maxNewlines(re.Sub[0]) == 0 {
+		if matchBound(re.Sub[0], leaf) == 0 {
 			return 0
 		}
 		return -1
 	case syntax.OpRepeat:
-		m := maxNewlines(re.Sub[0])
+		m := matchBound(re.Sub[0], leaf)
 		if m == 0 {
 			return 0
 		}
@@ -498,5 +466,5 @@ func maxNewlines(re *syntax.Regexp) int {
 		}
 		return m * re.Max
 	}
-	return -1
+	return leaf(re)
 }
