@@ -70,6 +70,21 @@ func (s *Server) systemAdmin(r *http.Request) (*auth.Principal, error) {
 	return p, nil
 }
 
+// principalProject authenticates r and loads the project its path names,
+// if the caller may do a there: the first two steps of every project
+// handler.
+func (s *Server) principalProject(r *http.Request, a auth.Action) (*auth.Principal, *store.Project, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := s.project(r, p, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, proj, nil
+}
+
 // project loads the project named in the path and checks that p may do a
 // in it. A project that does not exist and one the caller may not see
 // give the same 403, so project names do not leak; a system admin gets 404.
@@ -433,11 +448,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionPull)
+	p, proj, err := s.principalProject(r, auth.ActionPull)
 	if err != nil {
 		return err
 	}
@@ -453,11 +464,7 @@ type updateProjectRequest struct {
 }
 
 func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionProjectSettings)
+	p, proj, err := s.principalProject(r, auth.ActionProjectSettings)
 	if err != nil {
 		return err
 	}
@@ -483,11 +490,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionProjectSettings)
+	p, proj, err := s.principalProject(r, auth.ActionProjectSettings)
 	if err != nil {
 		return err
 	}
@@ -500,11 +503,7 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listRepositories(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionListRepos)
+	_, proj, err := s.principalProject(r, auth.ActionListRepos)
 	if err != nil {
 		return err
 	}
@@ -532,11 +531,7 @@ type memberJSON struct {
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionViewMembers)
+	_, proj, err := s.principalProject(r, auth.ActionViewMembers)
 	if err != nil {
 		return err
 	}
@@ -556,11 +551,7 @@ type setMemberRequest struct {
 }
 
 func (s *Server) setMember(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionManageMembers)
+	p, proj, err := s.principalProject(r, auth.ActionManageMembers)
 	if err != nil {
 		return err
 	}
@@ -586,11 +577,7 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionManageMembers)
+	p, proj, err := s.principalProject(r, auth.ActionManageMembers)
 	if err != nil {
 		return err
 	}
@@ -638,11 +625,7 @@ func (s *Server) toRobotJSON(project string, rb *store.Robot) robotJSON {
 }
 
 func (s *Server) listRobots(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionManageRobots)
+	_, proj, err := s.principalProject(r, auth.ActionManageRobots)
 	if err != nil {
 		return err
 	}
@@ -666,11 +649,7 @@ type createRobotRequest struct {
 }
 
 func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionManageRobots)
+	p, proj, err := s.principalProject(r, auth.ActionManageRobots)
 	if err != nil {
 		return err
 	}
@@ -722,11 +701,7 @@ func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeRobot(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionManageRobots)
+	p, proj, err := s.principalProject(r, auth.ActionManageRobots)
 	if err != nil {
 		return err
 	}

@@ -431,11 +431,7 @@ func (s *Server) toPolicyJSON(project string, p verdict.Policy) policyJSON {
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionPull)
+	_, proj, err := s.principalProject(r, auth.ActionPull)
 	if err != nil {
 		return err
 	}
@@ -447,11 +443,7 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	proj, err := s.project(r, p, auth.ActionProjectSettings)
+	p, proj, err := s.principalProject(r, auth.ActionProjectSettings)
 	if err != nil {
 		return err
 	}
