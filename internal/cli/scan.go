@@ -361,19 +361,26 @@ func runScan(cmd *cobra.Command, e *env, f *scanFlags, args []string) error {
 	for _, sc := range chosen {
 		opts.Kinds = append(opts.Kinds, scannerKinds[sc])
 	}
-	err = writeOutput(e, f.output, func(w *os.File) error {
+	return writeReport(e, f.output, f.format, r, meta, opts, res.ExitCode)
+}
+
+// writeReport writes the scan report r to output (stdout when empty) in
+// format, in color only on a terminal without NO_COLOR, and then returns
+// the gate's exit code as an error when it is not 0.
+func writeReport(e *env, output, format string, r *inventory.Report, meta report.Meta, opts report.ReportOptions, exitCode int) error {
+	err := writeOutput(e, output, func(w *os.File) error {
 		o := opts
-		o.Color = f.output == "" && isTerminal(w) && os.Getenv("NO_COLOR") == ""
-		if err := report.WriteReport(w, f.format, r, meta, o); err != nil {
-			return fmt.Errorf("write %s: %w", f.format, err)
+		o.Color = output == "" && isTerminal(w) && os.Getenv("NO_COLOR") == ""
+		if err := report.WriteReport(w, format, r, meta, o); err != nil {
+			return fmt.Errorf("write %s: %w", format, err)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if res.ExitCode != 0 {
-		return &exitError{code: res.ExitCode}
+	if exitCode != 0 {
+		return &exitError{code: exitCode}
 	}
 	return nil
 }

@@ -137,21 +137,7 @@ func runScanConfig(cmd *cobra.Command, e *env, f *configFlags, path string) erro
 		Filtered:   res.Filtered,
 		Kinds:      []string{inventory.KindMisconfiguration},
 	}
-	err = writeOutput(e, f.output, func(w *os.File) error {
-		o := opts
-		o.Color = f.output == "" && isTerminal(w) && os.Getenv("NO_COLOR") == ""
-		if err := report.WriteReport(w, f.format, r, meta, o); err != nil {
-			return fmt.Errorf("write %s: %w", f.format, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return &exitError{code: res.ExitCode}
-	}
-	return nil
+	return writeReport(e, f.output, f.format, r, meta, opts, res.ExitCode)
 }
 
 // countingScanner counts the files a scanner was handed.
