@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,16 +183,7 @@ func (c *apiClient) stream(ctx context.Context, path string, w io.Writer) error 
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var eb struct {
-			Errors []struct{ Code, Message string }
-		}
-		ae := &apiError{Status: resp.StatusCode, server: c.base}
-		if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
-			ae.Code, ae.Message = eb.Errors[0].Code, eb.Errors[0].Message
-		} else {
-			ae.Code, ae.Message = http.StatusText(resp.StatusCode), fmt.Sprintf("unexpected answer from %s%s (is this a Seawall server?)", c.base, path)
-		}
-		return ae
+		return c.apiErr(resp.StatusCode, b, path)
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err

@@ -237,16 +237,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 		return fmt.Errorf("reading the answer from %s: %w", c.base, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Errors []struct{ Code, Message string }
-		}
-		ae := &apiError{Status: resp.StatusCode, server: c.base}
-		if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
-			ae.Code, ae.Message = eb.Errors[0].Code, eb.Errors[0].Message
-		} else {
-			ae.Code, ae.Message = http.StatusText(resp.StatusCode), fmt.Sprintf("unexpected answer from %s%s (is this a Seawall server?)", c.base, path)
-		}
-		return ae
+		return c.apiErr(resp.StatusCode, b, path)
 	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -342,4 +333,20 @@ func fmtTime(t *time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// apiErr is the error for an API answer with status >= 300 and body b to
+// a request for path: the server's first OCI-style error, or, when the
+// body holds none, a note that this may not be a Seawall server.
+func (c *apiClient) apiErr(status int, b []byte, path string) error {
+	var eb struct {
+		Errors []struct{ Code, Message string }
+	}
+	ae := &apiError{Status: status, server: c.base}
+	if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
+		ae.Code, ae.Message = eb.Errors[0].Code, eb.Errors[0].Message
+	} else {
+		ae.Code, ae.Message = http.StatusText(status), fmt.Sprintf("unexpected answer from %s%s (is this a Seawall server?)", c.base, path)
+	}
+	return ae
 }
