@@ -150,31 +150,32 @@ func Scan(ctx context.Context, img *image.Image, opts Options) (*Result, error) 
 			}
 			return nil
 		}
-		if isReleaseFile(f.Path) {
-			// Shared first: catalogers and scanners may read the file
-			// after the release detection has, and a streamed layer's
-			// content can otherwise be read only once.
-			if err := f.Shared(); err != nil {
-				w.add(fmt.Sprintf("%s: %v", f.Path, err))
-				return nil
-			}
-			if b, err := f.ReadAll(64 << 10); err == nil {
-				releases[f.Layer] = append(releases[f.Layer], releaseFile{f.Layer, seqOf(f), f.Path, b})
-			}
-		}
 		var want []Cataloger
 		for _, c := range cats {
 			if c.Wants(f.Path, f.Mode) {
 				want = append(want, c)
 			}
 		}
-		if len(want)+len(wantS) == 0 {
+		// Every reader of the content counts, the release detection
+		// too: a streamed layer's content can be read once unless the
+		// file is shared.
+		release := isReleaseFile(f.Path)
+		readers := len(want) + len(wantS)
+		if release {
+			readers++
+		}
+		if readers == 0 {
 			return nil
 		}
-		if len(want)+len(wantS) > 1 {
+		if readers > 1 {
 			if err := f.Shared(); err != nil {
 				w.add(fmt.Sprintf("%s: %v", f.Path, err))
 				return nil
+			}
+		}
+		if release {
+			if b, err := f.ReadAll(64 << 10); err == nil {
+				releases[f.Layer] = append(releases[f.Layer], releaseFile{f.Layer, seqOf(f), f.Path, b})
 			}
 		}
 		for _, sc := range wantS {
