@@ -1,0 +1,331 @@
+// Package rxdfa answers "does this regular expression match anywhere in
+// this string?" with a lazily built deterministic automaton.
+//
+// Go's regexp simulates the expression's NFA (or backtracks, for small
+// ones) on every call, which costs time proportional to the input times
+// the number of threads alive. A WAF asks that question of hundreds of
+// expressions for every argument of every request, almost always getting
+// "no". Here the automaton's states are built on first use and cached, so
+// once warm a call costs one table lookup per input byte, for any
+// expression, and stays linear in the input.
+//
+// The semantics are those of regexp.MatchString on the same expression,
+// including Go's handling of invalid UTF-8 (each bad byte reads as U+FFFD)
+// and the empty-width assertions ^ $ \A \z \b \B in single- and multi-line
+// mode. Only match existence is answered; captures still need regexp.
+//
+// A DFA has a budget of states. An expression whose automaton would
+// outgrow it answers ErrBudget for the inputs that would need new states,
+// and the caller uses regexp for those.
+package rxdfa
+
+import (
+	"encoding/binary"
+	"errors"
+	"regexp/syntax"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// ErrBudget is returned by Match when answering would need more states
+// than the DFA may build. The answer is then unknown and the caller must
+// run the expression another way.
+var ErrBudget = errors.New("rxdfa: state budget exhausted")
+
+// DefaultMaxStates is the state budget of New.
+const DefaultMaxStates = 4096
+
+// prevKind is what the rune before a position was, which is all the
+// empty-width assertions need to know about it.
+type prevKind uint8
+
+const (
+	prevStart prevKind = iota // no rune: the start of the text
+	prevNewline
+	prevWord
+	prevOther
+	numPrevKinds
+)
+
+// representative runes for each prevKind, for syntax.EmptyOpContext.
+var prevRune = [numPrevKinds]rune{-1, '\n', 'a', ' '}
+
+func kindOf(r rune) prevKind {
+	switch {
+	case r == '\n':
+		return prevNewline
+	case syntax.IsWordChar(r):
+		return prevWord
+	}
+	return prevOther
+}
+
+// DFA is the lazily built automaton of one expression. It is safe for
+// concurrent use: a warm state's transitions are read without locking.
+type DFA struct {
+	prog *syntax.Prog
+
+	// classes maps each ASCII byte to its equivalence class: bytes in one
+	// class are matched by the same instructions and affect the
+	// assertions the same way, so they share transitions.
+	classes  [utf8.RuneSelf]uint8
+	rep      []rune // a representative of each class
+	nclasses int
+
+	start *state
+
+	mu        sync.Mutex // guards states, nstates and wide
+	states    map[string]*state
+	wide      map[wideKey]*state // transitions on non-ASCII runes
+	maxStates int
+}
+
+type wideKey struct {
+	from *state
+	r    rune
+}
+
+// state is a set of NFA instructions threads are waiting at, before the
+// closure over empty-width instructions (which depends on the next rune),
+// and what the previous rune was.
+type state struct {
+	insts []uint32
+	prev  prevKind
+	// next holds the transition on each ASCII class; nil until computed.
+	next []atomic.Pointer[state]
+	// end caches whether the text may end here with a match: 0 unknown,
+	// 1 no, 2 yes.
+	end atomic.Int32
+}
+
+// matched is the state reached once a match has been seen: for match
+// existence nothing after it matters.
+var matched = &state{}
+
+// Compile parses expr with regexp.Compile's flags and returns its DFA with
+// the default state budget.
+func Compile(expr string) (*DFA, error) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	return New(re, DefaultMaxStates)
+}
+
+// New returns the DFA of a parsed expression, which must have been parsed
+// with the flags it is meant to match with.
+func New(re *syntax.Regexp, maxStates int) (*DFA, error) {
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return nil, err
+	}
+	d := &DFA{
+		prog:      prog,
+		states:    make(map[string]*state),
+		wide:      make(map[wideKey]*state),
+		maxStates: maxStates,
+	}
+	d.buildClasses()
+	d.start = d.intern([]uint32{uint32(prog.Start)}, prevStart)
+	if d.start == nil {
+		return nil, ErrBudget
+	}
+	return d, nil
+}
+
+// buildClasses groups the ASCII bytes by signature: which rune
+// instructions match them, plus their effect on assertions.
+func (d *DFA) buildClasses() {
+	var consuming []int
+	for pc, in := range d.prog.Inst {
+		switch in.Op {
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			consuming = append(consuming, pc)
+		}
+	}
+	bySig := map[string]uint8{}
+	sig := make([]byte, 0, len(consuming)/8+2)
+	for c := rune(0); c < utf8.RuneSelf; c++ {
+		sig = sig[:0]
+		sig = append(sig, byte(kindOf(c)))
+		var acc byte
+		for i, pc := range consuming {
+			if d.prog.Inst[pc].MatchRune(c) {
+				acc |= 1 << (i % 8)
+			}
+			if i%8 == 7 {
+				sig = append(sig, acc)
+				acc = 0
+			}
+		}
+		sig = append(sig, acc)
+		cls, ok := bySig[string(sig)]
+		if !ok {
+			cls = uint8(len(d.rep))
+			bySig[string(sig)] = cls
+			d.rep = append(d.rep, c)
+		}
+		d.classes[c] = cls
+	}
+	d.nclasses = len(d.rep)
+}
+
+// Match reports whether the expression matches anywhere in s. It returns
+// ErrBudget, with false, when the answer needs more states than the
+// budget allows.
+func (d *DFA) Match(s string) (bool, error) {
+	st := d.start
+	for i := 0; i < len(s); {
+		var (
+			next *state
+			err  error
+		)
+		if c := s[i]; c < utf8.RuneSelf {
+			cls := d.classes[c]
+			next = st.next[cls].Load()
+			if next == nil {
+				next, err = d.step(st, d.rep[cls])
+				if err != nil {
+					return false, err
+				}
+				st.next[cls].Store(next)
+			}
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			next, err = d.stepWide(st, r)
+			if err != nil {
+				return false, err
+			}
+			i += size
+		}
+		if next == matched {
+			return true, nil
+		}
+		st = next
+	}
+	switch st.end.Load() {
+	case 1:
+		return false, nil
+	case 2:
+		return true, nil
+	}
+	m := d.closure(st, syntax.EmptyOpContext(prevRune[st.prev], -1), nil)
+	if m {
+		st.end.Store(2)
+	} else {
+		st.end.Store(1)
+	}
+	return m, nil
+}
+
+func (d *DFA) stepWide(st *state, r rune) (*state, error) {
+	k := wideKey{st, r}
+	d.mu.Lock()
+	next, ok := d.wide[k]
+	d.mu.Unlock()
+	if ok {
+		return next, nil
+	}
+	next, err := d.step(st, r)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if len(d.wide) < 16*d.maxStates {
+		d.wide[k] = next
+	}
+	d.mu.Unlock()
+	return next, nil
+}
+
+// step computes the state after reading r in st.
+func (d *DFA) step(st *state, r rune) (*state, error) {
+	flags := syntax.EmptyOpContext(prevRune[st.prev], r)
+	var consumers []uint32
+	if d.closure(st, flags, &consumers) {
+		return matched, nil
+	}
+	var next []uint32
+	for _, pc := range consumers {
+		in := &d.prog.Inst[pc]
+		if in.MatchRune(r) {
+			next = append(next, in.Out)
+		}
+	}
+	// The search is unanchored: a new thread starts at every position.
+	next = append(next, uint32(d.prog.Start))
+	slices.Sort(next)
+	next = slices.Compact(next)
+	ns := d.intern(next, kindOf(r))
+	if ns == nil {
+		return nil, ErrBudget
+	}
+	return ns, nil
+}
+
+// closure follows the empty transitions from st's instructions under the
+// assertion flags of the current position. It reports whether a match
+// instruction is reached; the rune-consuming instructions reached are
+// appended to consumers, if not nil.
+func (d *DFA) closure(st *state, flags syntax.EmptyOp, consumers *[]uint32) bool {
+	seen := make([]bool, len(d.prog.Inst))
+	stack := make([]uint32, 0, len(st.insts)*2)
+	stack = append(stack, st.insts...)
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		in := &d.prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstMatch:
+			return true
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, in.Out, in.Arg)
+		case syntax.InstCapture, syntax.InstNop:
+			stack = append(stack, in.Out)
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(in.Arg)&^flags == 0 {
+				stack = append(stack, in.Out)
+			}
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			if consumers != nil {
+				*consumers = append(*consumers, pc)
+			}
+		}
+	}
+	return false
+}
+
+// intern returns the one state for these instructions and previous rune,
+// creating it if the budget allows; nil if it does not.
+func (d *DFA) intern(insts []uint32, prev prevKind) *state {
+	key := make([]byte, 1, 1+4*len(insts))
+	key[0] = byte(prev)
+	for _, pc := range insts {
+		key = binary.LittleEndian.AppendUint32(key, pc)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st, ok := d.states[string(key)]; ok {
+		return st
+	}
+	if len(d.states) >= d.maxStates {
+		return nil
+	}
+	st := &state{insts: insts, prev: prev, next: make([]atomic.Pointer[state], d.nclasses)}
+	d.states[string(key)] = st
+	return st
+}
+
+// States is the number of states built so far.
+func (d *DFA) States() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.states)
+}
