@@ -32,6 +32,12 @@ func init() {
 	plugins.RegisterOperator("rx", newRX)
 }
 
+// dfaBudget is the memory the @rx DFAs of this process build their states
+// from: with the CRS, ordinary traffic needs a few MiB; crafted inputs can
+// make them use this much, and no more, before regexp takes over for what
+// they have not built.
+var dfaBudget = rxdfa.NewBudget(64 << 20)
+
 type rxOp struct {
 	re     *regexp.Regexp
 	filter *rxfilter.Filter
@@ -63,7 +69,7 @@ func newRX(opts plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		c := &rxCompiled{re: re, filter: f}
 		// An expression whose first state does not fit the budget (it
 		// cannot happen with the default one) simply has no DFA.
-		c.dfa, _ = rxdfa.Compile(expr)
+		c.dfa, _ = rxdfa.Compile(expr, dfaBudget)
 		return c, nil
 	})
 	if err != nil {

@@ -14,9 +14,10 @@
 // and the empty-width assertions ^ $ \A \z \b \B in single- and multi-line
 // mode. Only match existence is answered; captures still need regexp.
 //
-// A DFA has a budget of states. An expression whose automaton would
-// outgrow it answers ErrBudget for the inputs that would need new states,
-// and the caller uses regexp for those.
+// A DFA has a memory budget for its states, so that no input, however
+// crafted, makes it grow without bound. An expression whose automaton
+// would outgrow it answers ErrBudget for the inputs that would need new
+// states, and the caller uses regexp for those.
 package rxdfa
 
 import (
@@ -34,8 +35,33 @@ import (
 // run the expression another way.
 var ErrBudget = errors.New("rxdfa: state budget exhausted")
 
-// DefaultMaxStates is the state budget of New.
-const DefaultMaxStates = 4096
+// MaxBytes bounds the memory one DFA's states may take, whatever its
+// Budget holds: the states a CRS expression needs for ordinary traffic take
+// tens of KiB, and the largest CRS expressions about 1 MiB when driven
+// through every part of their automaton by generated matches.
+const MaxBytes = 2 << 20
+
+// Budget is memory that DFAs build their states from. One Budget shared by
+// every DFA of a process bounds what crafted inputs can make them hold
+// together. It is safe for concurrent use.
+type Budget struct {
+	left atomic.Int64
+}
+
+// NewBudget returns a Budget of n bytes.
+func NewBudget(n int64) *Budget {
+	b := &Budget{}
+	b.left.Store(n)
+	return b
+}
+
+func (b *Budget) take(n int) bool {
+	if b.left.Add(-int64(n)) < 0 {
+		b.left.Add(int64(n))
+		return false
+	}
+	return true
+}
 
 // prevKind is what the rune before a position was, which is all the
 // empty-width assertions need to know about it.
@@ -76,11 +102,20 @@ type DFA struct {
 
 	start *state
 
-	mu        sync.Mutex // guards states, nstates and wide
-	states    map[string]*state
-	wide      map[wideKey]*state // transitions on non-ASCII runes
-	maxStates int
+	mu       sync.Mutex // guards states, wide and bytes
+	states   map[string]*state
+	wide     map[wideKey]*state // transitions on non-ASCII runes
+	bytes    int                // memory held by states and wide, roughly
+	maxBytes int
+	budget   *Budget
 }
+
+// Rough memory costs for the budget: a state's fixed part and map entry,
+// and one cached transition on a non-ASCII rune.
+const (
+	stateCost = 96
+	wideCost  = 48
+)
 
 type wideKey struct {
 	from *state
@@ -104,28 +139,33 @@ type state struct {
 // existence nothing after it matters.
 var matched = &state{}
 
-// Compile parses expr with regexp.Compile's flags and returns its DFA with
-// the default state budget.
-func Compile(expr string) (*DFA, error) {
+// Compile parses expr with regexp.Compile's flags and returns its DFA,
+// which builds its states from b (nil: a Budget of its own, of MaxBytes).
+func Compile(expr string, b *Budget) (*DFA, error) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil, err
 	}
-	return New(re, DefaultMaxStates)
+	return New(re, b)
 }
 
 // New returns the DFA of a parsed expression, which must have been parsed
-// with the flags it is meant to match with.
-func New(re *syntax.Regexp, maxStates int) (*DFA, error) {
+// with the flags it is meant to match with. Its states come from b (nil: a
+// Budget of its own, of MaxBytes).
+func New(re *syntax.Regexp, b *Budget) (*DFA, error) {
+	if b == nil {
+		b = NewBudget(MaxBytes)
+	}
 	prog, err := syntax.Compile(re.Simplify())
 	if err != nil {
 		return nil, err
 	}
 	d := &DFA{
-		prog:      prog,
-		states:    make(map[string]*state),
-		wide:      make(map[wideKey]*state),
-		maxStates: maxStates,
+		prog:     prog,
+		states:   make(map[string]*state),
+		wide:     make(map[wideKey]*state),
+		maxBytes: MaxBytes,
+		budget:   b,
 	}
 	d.buildClasses()
 	d.start = d.intern([]uint32{uint32(prog.Start)}, prevStart)
@@ -234,8 +274,9 @@ func (d *DFA) stepWide(st *state, r rune) (*state, error) {
 		return nil, err
 	}
 	d.mu.Lock()
-	if len(d.wide) < 16*d.maxStates {
+	if d.bytes+wideCost <= d.maxBytes && d.budget.take(wideCost) {
 		d.wide[k] = next
+		d.bytes += wideCost
 	}
 	d.mu.Unlock()
 	return next, nil
@@ -315,11 +356,13 @@ func (d *DFA) intern(insts []uint32, prev prevKind) *state {
 	if st, ok := d.states[string(key)]; ok {
 		return st
 	}
-	if len(d.states) >= d.maxStates {
+	cost := stateCost + len(key) + 4*len(insts) + 8*d.nclasses
+	if d.bytes+cost > d.maxBytes || !d.budget.take(cost) {
 		return nil
 	}
 	st := &state{insts: insts, prev: prev, next: make([]atomic.Pointer[state], d.nclasses)}
 	d.states[string(key)] = st
+	d.bytes += cost
 	return st
 }
 

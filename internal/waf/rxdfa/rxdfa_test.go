@@ -33,7 +33,7 @@ func TestMatchesRegexp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, expr := range exprs {
 		re := regexp.MustCompile(expr)
-		d, err := Compile(expr)
+		d, err := Compile(expr, nil)
 		if err != nil {
 			t.Fatalf("%q: %v", expr, err)
 		}
@@ -54,11 +54,10 @@ func TestBudget(t *testing.T) {
 	// (a|b)*a(a|b){12} needs 2^13 states to decide.
 	expr := `(a|b)*a(a|b){12}c`
 	re := regexp.MustCompile(expr)
-	d, err := Compile(expr)
+	d, err := Compile(expr, NewBudget(16<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.maxStates = 64
 	rng := rand.New(rand.NewPCG(3, 4))
 	budget := 0
 	for range 500 {
@@ -81,17 +80,17 @@ func TestBudget(t *testing.T) {
 		}
 	}
 	if budget == 0 {
-		t.Fatal("budget of 64 states never ran out on an expression that needs 8192")
+		t.Fatal("a budget of 16 KiB never ran out on an expression that needs 8192 states")
 	}
-	if n := d.States(); n > 64 {
-		t.Fatalf("built %d states, budget 64", n)
+	if d.bytes > 16<<10 {
+		t.Fatalf("states take %d bytes, budget %d", d.bytes, 16<<10)
 	}
 }
 
 func TestConcurrent(t *testing.T) {
 	expr := `(?i)(?:^|=)\s*(?:union\W+select|b\W*u\W*s\W*y\W*b\W*o\W*x)`
 	re := regexp.MustCompile(expr)
-	d, err := Compile(expr)
+	d, err := Compile(expr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +129,7 @@ func FuzzMatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		d, err := Compile(expr)
+		d, err := Compile(expr, nil)
 		if err != nil {
 			t.Fatalf("regexp compiles %q, rxdfa does not: %v", expr, err)
 		}
