@@ -6,11 +6,11 @@ package corazawaf
 import (
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/corazawaf/coraza/v3/internal/corazatypes"
 	utils "github.com/corazawaf/coraza/v3/internal/strings"
 	"github.com/corazawaf/coraza/v3/types"
-	"github.com/corazawaf/coraza/v3/types/variables"
 )
 
 // RuleGroup is a collection of rules
@@ -285,29 +285,32 @@ func NewRuleGroup() RuleGroup {
 	return RuleGroup{}
 }
 
-// transformationCache holds, for each argument of the current phase, the
-// results of the transformation chains already applied to it, so that
-// rules sharing a chain (or a prefix of one) transform each argument once.
+// transformationCache holds, for each argument value of the current phase,
+// the results of the transformation chains already applied to it, so that
+// rules sharing a chain (or a prefix of one) transform each value once.
 //
-// Seawall patch: upstream keys one map by (argument, chain) and probes it
-// once per prefix of a rule's chain; with CRS and a JSON body of a few
-// hundred arguments that map holds tens of thousands of entries and its
-// lookups dominated rule evaluation. Here one map lookup finds the
-// argument, and its few cached chains are scanned in a short slice.
+// Seawall patch: upstream keys one map by (argument key string pointer,
+// position in the variable's value list, variable, chain). The position
+// changes from rule to rule, because collections are Go maps iterated in
+// random order, so most lookups missed and values were transformed again;
+// and with CRS and a JSON body of a few hundred arguments the map held tens
+// of thousands of entries, its lookups dominating rule evaluation. A
+// transformation is a function of the value alone, so here the cache is
+// keyed by the value string's identity (data pointer and length): one map
+// lookup finds the value, and its few cached chains are scanned in a short
+// slice. Each value is kept referenced until the phase ends, so its memory
+// cannot be reused for a different string with the same identity.
 type transformationCache struct {
-	args  map[argCacheKey]int
-	lists [][]argCacheEntry
+	values map[valueKey]int
+	lists  [][]argCacheEntry
+	pins   []string
 }
 
-// argCacheKey identifies an argument within a phase.
-//
-// The key string is identified by its data pointer, as upstream does (the
-// TinyGo hack explained there): argument strings are populated once per
-// phase, so within a phase equal pointers mean the same argument.
-type argCacheKey struct {
-	argKey      *byte
-	argIndex    int
-	argVariable variables.RuleVariable
+// valueKey identifies a string by its bytes in memory: two strings with the
+// same key have the same content.
+type valueKey struct {
+	data *byte
+	n    int
 }
 
 type argCacheEntry struct {
@@ -316,23 +319,26 @@ type argCacheEntry struct {
 }
 
 func newTransformationCache() *transformationCache {
-	return &transformationCache{args: map[argCacheKey]int{}}
+	return &transformationCache{values: map[valueKey]int{}}
 }
 
 // reset empties the cache for a new phase, keeping its memory.
 func (c *transformationCache) reset() {
-	clear(c.args)
+	clear(c.values)
 	for i := range c.lists {
 		clear(c.lists[i])
 		c.lists[i] = c.lists[i][:0]
 	}
 	c.lists = c.lists[:0]
+	clear(c.pins)
+	c.pins = c.pins[:0]
 }
 
-// entries returns the cached chains of one argument, to be read and
-// appended to.
-func (c *transformationCache) entries(k argCacheKey) *[]argCacheEntry {
-	if i, ok := c.args[k]; ok {
+// entries returns the cached chains of one value, to be read and appended
+// to.
+func (c *transformationCache) entries(v string) *[]argCacheEntry {
+	k := valueKey{unsafe.StringData(v), len(v)}
+	if i, ok := c.values[k]; ok {
 		return &c.lists[i]
 	}
 	i := len(c.lists)
@@ -341,7 +347,8 @@ func (c *transformationCache) entries(k argCacheKey) *[]argCacheEntry {
 	} else {
 		c.lists = append(c.lists, nil)
 	}
-	c.args[k] = i
+	c.pins = append(c.pins, v)
+	c.values[k] = i
 	return &c.lists[i]
 }
 
