@@ -88,3 +88,34 @@ func unescape(s string) string {
 	}
 	return u
 }
+
+// TestRuleCollectionOnMatch checks the other patch in third_party/coraza:
+// the RULE collection is filled in when a rule matches, so actions still
+// read their own rule's id, severity and expanded message and logdata.
+func TestRuleCollectionOnMatch(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine DetectionOnly
+SecRule ARGS:a "@rx ^(x+)$" "id:11,phase:1,pass,log,capture,severity:WARNING,msg:'m %{TX.1}',logdata:'d %{TX.0}',setvar:tx.got=%{RULE.id}/%{RULE.severity}/%{RULE.msg}/%{RULE.logdata}"
+SecRule ARGS:b "@rx nomatch" "id:12,phase:1,pass,log,msg:'other'"
+SecRule ARGS:a "@rx ^x" "id:13,phase:1,pass,log,setvar:tx.after=%{RULE.id}/%{RULE.msg}"
+SecAction "id:14,phase:1,pass,log,msg:'%{tx.got}|%{tx.after}'"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := w.NewTransaction()
+	defer tx.Close()
+	tx.ProcessURI("/?a=xxx&b=y", "GET", "HTTP/1.1")
+	tx.ProcessRequestHeaders()
+	var got string
+	for _, mr := range tx.MatchedRules() {
+		if mr.Rule().ID() == 14 {
+			got = mr.Message()
+		}
+	}
+	// Rule 13 has no msg: RULE.msg still holds rule 11's, as upstream.
+	want := "11/warning/m xxx/d xxx|13/m xxx"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RULE values seen by setvar (-want +got):\n%s", diff)
+	}
+}

@@ -198,31 +198,32 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 	logger.Debug().Msg("Evaluating rule")
 	defer logger.Debug().Msg("Finished rule evaluation")
 
-	ruleCol := tx.variables.rule
-	ruleCol.SetIndex("id", 0, r.LogID())
-	ruleCol.SetIndex("rev", 0, r.Rev_)
-	ruleCol.SetIndex("severity", 0, r.Severity_.String())
-	// Seawall patch: RULE.msg and RULE.logdata are expanded when the rule
-	// first matches, just before its actions can read them, instead of
-	// before the operator runs on every evaluation: expanding every rule's
-	// message was a tenth of the cost of a small request. The values seen
-	// by actions are the same except for macros reading captures (TX.0…),
-	// which now see this rule's match; no CRS rule reads RULE.*.
-	ruleVarsExpanded := false
+	// Seawall patch: the RULE collection (id, rev, severity, msg, logdata)
+	// is filled in when the rule first matches, just before its actions
+	// can read it, instead of before the operator runs on every
+	// evaluation: setting it for every rule, and expanding every message,
+	// was a tenth of the cost of a small request. Actions see the same
+	// values except for msg/logdata macros reading captures (TX.0…), which
+	// now see this rule's own match; no CRS rule reads RULE.
+	ruleVarsSet := false
 	expandRuleVars := func() {
-		if ruleVarsExpanded {
+		if ruleVarsSet {
 			return
 		}
-		ruleVarsExpanded = true
+		ruleVarsSet = true
+		ruleCol := tx.variables.rule
+		ruleCol.SetIndex("id", 0, r.LogID())
 		if r.Msg != nil {
 			// Expand the message using the current TX variables so that %{rule.msg} in setvar actions
 			// returns the fully expanded message, matching ModSecurity behavior.
 			ruleCol.SetIndex("msg", 0, r.Msg.Expand(tx))
 		}
+		ruleCol.SetIndex("rev", 0, r.Rev_)
 		if r.LogData != nil {
 			// Same expansion for logdata, matching ModSecurity behavior for %{rule.logdata}.
 			ruleCol.SetIndex("logdata", 0, r.LogData.Expand(tx))
 		}
+		ruleCol.SetIndex("severity", 0, r.Severity_.String())
 	}
 	// SecMark and SecAction uses nil operator
 	if r.operator == nil {
