@@ -38,6 +38,14 @@ type Filter struct {
 	foldWide bool
 }
 
+// Above manyLits literals and longValue bytes, MayMatch answers "maybe"
+// without looking: searching for each literal separately would cost more
+// than running the expression.
+const (
+	manyLits  = 4
+	longValue = 1024
+)
+
 // maxSet bounds the literal sets built while walking the tree: a set that
 // would grow past it is dropped, or a shorter one kept instead.
 const maxSet = 64
@@ -96,6 +104,11 @@ func (f *Filter) MayMatch(s string) bool {
 		return false
 	}
 	if len(f.lits) == 0 {
+		return true
+	}
+	if len(f.lits) > manyLits && len(s) > longValue {
+		// One pass per literal over a long value costs more than the
+		// expression's DFA, which reads it once.
 		return true
 	}
 	if !f.fold {
@@ -436,7 +449,8 @@ func isASCII(s string) bool {
 }
 
 // containsFold reports whether s contains l, which is lowercase, ignoring
-// ASCII case in s.
+// ASCII case in s. It takes time linear in len(s): the next occurrence of
+// each case of l's first byte is searched for only once it has been passed.
 func containsFold(s, l string) bool {
 	if len(l) == 0 {
 		return true
@@ -444,39 +458,46 @@ func containsFold(s, l string) bool {
 	if len(l) > len(s) {
 		return false
 	}
-	c0 := l[0]
-	up := c0
-	if 'a' <= c0 && c0 <= 'z' {
-		up = c0 - 'a' + 'A'
+	last := len(s) - len(l) // the last position l can start at
+	lo := l[0]
+	up := lo
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
 	}
-	for i := 0; i+len(l) <= len(s); {
-		// Jump to the next place the first byte occurs in either case.
-		j := indexEither(s[i:len(s)-len(l)+1], c0, up)
-		if j < 0 {
+	nextLo, nextUp := next(s, lo, 0, last), -1
+	if up != lo {
+		nextUp = next(s, up, 0, last)
+	}
+	for {
+		i := nextLo
+		if i < 0 || nextUp >= 0 && nextUp < i {
+			i = nextUp
+		}
+		if i < 0 {
 			return false
 		}
-		i += j
 		if equalFoldLower(s[i:i+len(l)], l) {
 			return true
 		}
-		i++
+		if i == nextLo {
+			nextLo = next(s, lo, i+1, last)
+		} else {
+			nextUp = next(s, up, i+1, last)
+		}
 	}
-	return false
 }
 
-func indexEither(s string, a, b byte) int {
-	if a == b {
-		return strings.IndexByte(s, a)
+// next is the first position of c in s at or after from and at or before
+// last, or -1.
+func next(s string, c byte, from, last int) int {
+	if from > last {
+		return -1
 	}
-	i := strings.IndexByte(s, a)
-	j := strings.IndexByte(s, b)
-	switch {
-	case i < 0:
-		return j
-	case j < 0:
-		return i
+	j := strings.IndexByte(s[from:last+1], c)
+	if j < 0 {
+		return -1
 	}
-	return min(i, j)
+	return from + j
 }
 
 func equalFoldLower(s, l string) bool {
