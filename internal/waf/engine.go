@@ -84,16 +84,12 @@ type rulePart struct {
 	file string // set for pass-through files: loaded by path
 }
 
-// rxPrefilter is the engine's literal prefilter for @rx (SecRxPreFilter),
-// which skips a regular expression when literals it believes required are
-// absent. It stays Off: in Coraza v3.8.1 its trie reconstruction glues a
-// shared prefix onto literals that are not adjacent to it (for
-// "/(?:my(?:admin|sqladmin)|db(?:admin|-admin))" it requires "/admin"), so
-// it silently skips rules that should match. With it On, /phpmyadmin,
-// /mysqladmin and /dbadmin passed the admin path guard, and CRS rules
-// 932311 and 942220 missed attacks their regression tests send (932311-7,
-// 942220-2). TestAdminPaths and TestCRSRegression catch it if it is
-// turned back on.
+// rxPrefilter is Coraza's literal prefilter for @rx (SecRxPreFilter). It
+// configures Coraza's own @rx operator, which Seawall replaces (rx.go), so
+// it has no effect; it is kept Off explicitly because in Coraza v3.8.1 its
+// trie reconstruction glues a shared prefix onto literals that are not
+// adjacent to it (for "/(?:my(?:admin|sqladmin)|db(?:admin|-admin))" it
+// requires "/admin"), so it skips rules that should match.
 const rxPrefilter = "Off"
 
 // buildRules assembles the directives: engine settings, Seawall settings,
