@@ -56,7 +56,18 @@ func newMetrics() *metrics {
 			Help: "1 while the WAF serves without inspection because rules failed to load (fail_mode: open).",
 		}),
 	}
+	// The @rx automata are shared by every WAF in the process, as the
+	// operator is.
+	dfaBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "seawall_waf_regex_automaton_bytes",
+		Help: "Memory the @rx automata have built states in, of their 64 MiB budget.",
+	}, func() float64 { return float64(dfaBudget.Used()) })
+	fallbacks := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "seawall_waf_regex_fallbacks_total",
+		Help: "@rx evaluations the automata had no state budget left for, answered by Go's regexp instead.",
+	}, func() float64 { return float64(dfaFallbacks.Load()) })
 	m.reg.MustRegister(m.requests, m.blocks, m.matches, m.latency, m.reloads, m.rules, m.degraded,
+		dfaBytes, fallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -458,9 +459,14 @@ func TestMetrics(t *testing.T) {
 		`seawall_waf_blocks_total{rule_id="9100104"} 1`,
 		`seawall_waf_request_duration_seconds_bucket`,
 		`seawall_waf_rules_loaded`,
+		`seawall_waf_regex_fallbacks_total`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// The requests above ran CRS expressions through their automata.
+	if !regexp.MustCompile(`(?m)^seawall_waf_regex_automaton_bytes [1-9]`).MatchString(body) {
+		t.Errorf("seawall_waf_regex_automaton_bytes is missing or zero:\n%s", body)
 	}
 }

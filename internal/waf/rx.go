@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -37,6 +38,12 @@ func init() {
 // make them use this much, and no more, before regexp takes over for what
 // they have not built.
 var dfaBudget = rxdfa.NewBudget(64 << 20)
+
+// dfaFallbacks counts the values the DFAs had no answer for within the
+// budget, which regexp answered instead: a number that keeps growing means
+// traffic (or an attacker) drives the automata through far more states
+// than ordinary requests do.
+var dfaFallbacks atomic.Int64
 
 type rxOp struct {
 	re     *regexp.Regexp
@@ -99,6 +106,7 @@ func (o *rxOp) matches(value string) bool {
 		if m, err := o.dfa.Match(value); err == nil {
 			return m
 		}
+		dfaFallbacks.Add(1)
 	}
 	return o.re.MatchString(value)
 }

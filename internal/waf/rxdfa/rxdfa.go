@@ -45,15 +45,19 @@ const MaxBytes = 2 << 20
 // every DFA of a process bounds what crafted inputs can make them hold
 // together. It is safe for concurrent use.
 type Budget struct {
+	size int64
 	left atomic.Int64
 }
 
 // NewBudget returns a Budget of n bytes.
 func NewBudget(n int64) *Budget {
-	b := &Budget{}
+	b := &Budget{size: n}
 	b.left.Store(n)
 	return b
 }
+
+// Used is how many bytes DFAs have taken from b so far.
+func (b *Budget) Used() int64 { return b.size - b.left.Load() }
 
 func (b *Budget) take(n int) bool {
 	if b.left.Add(-int64(n)) < 0 {
