@@ -21,6 +21,11 @@
 # Seawall runs with --rate-limit 0: wrk from one address would trip the
 # default per-client limit. Results go to bench/out/waf/.
 #
+# WAF_BENCH_CRS=4 gives both ModSecurity versions the CRS release Seawall
+# embeds (from the coraza-coreruleset Go module) instead of Debian's 3.3.4,
+# so that all three engines run identical rules; results then go to
+# bench/out/waf-crs4/.
+#
 # Needs root (apache2 and nginx start as root and drop to www-data/nobody),
 # and: apt-get install apache2 libapache2-mod-security2 modsecurity-crs nginx
 # libnginx-mod-http-modsecurity wrk. The script installs them if missing.
@@ -28,6 +33,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/bench/out/waf
+if [ "${WAF_BENCH_CRS:-debian}" = 4 ]; then
+	OUT=$ROOT/bench/out/waf-crs4
+fi
 RUN=$(mktemp -d /tmp/seawall-wafbench.XXXXXX)
 chmod 755 "$RUN"
 mkdir -p "$OUT"
@@ -97,7 +105,12 @@ printf 'module echo\n\ngo 1.22\n' >"$RUN/echo/go.mod"
 REDOS_RULE='SecRule ARGS:redos "@rx ^(?:(a|a)+b|a+!)$" "id:10101,phase:2,deny,status:403,log,msg:'"'"'ReDoS probe: nested alternation'"'"'"'
 REDOS_RULE2='SecRule ARGS:redos2 "@rx ^(\w+\s?)*$" "id:10102,phase:2,deny,status:403,log,msg:'"'"'ReDoS probe: nested quantifier'"'"'"'
 
-log "ModSecurity configuration (CRS 3.3.4, paranoia 1)"
+MODSEC_CRS=3.3.4
+if [ "${WAF_BENCH_CRS:-debian}" = 4 ]; then
+	MODSEC_CRS=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/corazawaf/coraza-coreruleset/v4)
+	MODSEC_CRS=${MODSEC_CRS#v}
+fi
+log "ModSecurity configuration (CRS $MODSEC_CRS, paranoia 1)"
 mkdir -p "$RUN/modsec" "$RUN/modsec-data" "$RUN/seawall-rules"
 chmod 777 "$RUN/modsec-data"
 # Each engine starts from the configuration its Debian package recommends:
@@ -116,7 +129,29 @@ modsec_base() {
 }
 modsec_base /etc/modsecurity/modsecurity.conf-recommended >"$RUN/modsec/base.conf"
 modsec_base /etc/nginx/modsecurity.conf >"$RUN/modsec/base-v3.conf"
-cat >"$RUN/modsec/crs.conf" <<EOF
+if [ "${WAF_BENCH_CRS:-debian}" = 4 ]; then
+	# The same CRS release Seawall embeds (unmodified in the
+	# coraza-coreruleset module), so that both ModSecurity versions and
+	# Seawall run identical rules.
+	CRS4=$(cd "$ROOT" && go list -m -f '{{.Dir}}' github.com/corazawaf/coraza-coreruleset/v4)/rules
+	mkdir -p "$RUN/crs4/rules"
+	cp "$CRS4/@crs-setup.conf.example" "$RUN/crs4/crs-setup.conf"
+	cp "$CRS4/@owasp_crs/"* "$RUN/crs4/rules/"
+	chmod -R u+w "$RUN/crs4"
+	# libmodsecurity 3.0.9 refuses a chained SecRule with no action list
+	# (two in CRS 4: 949111, 959101); an explicit "t:none" is the same rule.
+	perl -pi -e 's/^(\s*SecRule\s+\S+\s+"(?:[^"\\]|\\.)*")\s*$/$1 "t:none"\n/' "$RUN"/crs4/rules/*.conf
+	log "ModSecurity runs the CRS Seawall embeds, from $CRS4"
+	cat >"$RUN/modsec/crs.conf" <<EOF
+Include $RUN/crs4/crs-setup.conf
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.blocking_paranoia_level=1"
+SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=5,setvar:tx.outbound_anomaly_score_threshold=4"
+Include $RUN/crs4/rules/*.conf
+$REDOS_RULE
+$REDOS_RULE2
+EOF
+else
+	cat >"$RUN/modsec/crs.conf" <<EOF
 Include /etc/modsecurity/crs/crs-setup.conf
 SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
 SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=5,setvar:tx.outbound_anomaly_score_threshold=4"
@@ -124,6 +159,7 @@ Include /usr/share/modsecurity-crs/rules/*.conf
 $REDOS_RULE
 $REDOS_RULE2
 EOF
+fi
 printf 'Include %s/modsec/base.conf\nInclude %s/modsec/crs.conf\n' "$RUN" "$RUN" >"$RUN/modsec/v2.conf"
 printf 'Include %s/modsec/base-v3.conf\nInclude %s/modsec/crs.conf\n' "$RUN" "$RUN" >"$RUN/modsec/v3.conf"
 printf '%s\n%s\n' "$REDOS_RULE" "$REDOS_RULE2" >"$RUN/seawall-rules/redos-after-crs.conf"
@@ -203,10 +239,11 @@ WAFS=("seawall:8083" "modsec3-nginx:8082" "modsec2-apache:8081")
 # ---------------------------------------------------------------- detection
 detect() {
 	log "detection: attack and benign corpora"
-	python3 - "$OUT/detection.md" "$ROOT/bench/waf-corpus" <<'PY'
+	python3 - "$OUT/detection.md" "$ROOT/bench/waf-corpus" "$MODSEC_CRS" <<'PY'
 import http.client, json, sys
 
 corpus = sys.argv[2]
+modsec_crs = sys.argv[3]
 def load(name):
     with open(f"{corpus}/{name}", encoding="utf-8") as f:
         return [json.loads(l) for l in f if l.strip() and not l.startswith("#")]
@@ -222,7 +259,7 @@ def send(port, method, path, ctype, body):
     r = c.getresponse(); r.read(); c.close()
     return r.status
 
-targets = [("Seawall (CRS 4.25)", 8083), ("nginx + ModSecurity 3 (CRS 3.3.4)", 8082), ("Apache + ModSecurity 2 (CRS 3.3.4)", 8081)]
+targets = [("Seawall (CRS 4.25)", 8083), (f"nginx + ModSecurity 3 (CRS {modsec_crs})", 8082), (f"Apache + ModSecurity 2 (CRS {modsec_crs})", 8081)]
 cats = ["sqli", "xss", "traversal", "rce", "admin", "ssrf"]
 res = {}
 misses = {}
@@ -536,7 +573,11 @@ esac
 	echo "mod_security2: $(dpkg-query -W -f='${Version}' libapache2-mod-security2)"
 	echo "nginx: $(nginx -v 2>&1)"
 	echo "libmodsecurity3: $(dpkg-query -W -f='${Version}' libmodsecurity3)"
-	echo "modsecurity-crs: $(dpkg-query -W -f='${Version}' modsecurity-crs)"
+	if [ "${WAF_BENCH_CRS:-debian}" = 4 ]; then
+		echo "CRS for ModSecurity: the coraza-coreruleset module's (same as Seawall's)"
+	else
+		echo "modsecurity-crs: $(dpkg-query -W -f='${Version}' modsecurity-crs)"
+	fi
 	echo "wrk: $(dpkg-query -W -f='${Version}' wrk)"
 	echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB"
 } >"$OUT/versions.txt"
