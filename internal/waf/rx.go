@@ -74,8 +74,9 @@ func newRX(opts plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 			return nil, err
 		}
 		c := &rxCompiled{re: re, filter: f}
-		// An expression whose first state does not fit the budget (it
-		// cannot happen with the default one) simply has no DFA.
+		// When the process's budget is spent (after many reloads with
+		// new expressions, or crafted traffic), an expression compiled
+		// from then on gets no DFA and is answered by regexp.
 		c.dfa, _ = rxdfa.Compile(expr, dfaBudget)
 		return c, nil
 	})
