@@ -45,16 +45,12 @@ var dfaBudget = rxdfa.NewBudget(64 << 20)
 // than ordinary requests do.
 var dfaFallbacks atomic.Int64
 
+// rxOp is @rx for one expression. It holds nothing per rule, so every
+// rule with the same expression shares one, with its DFA's states.
 type rxOp struct {
 	re     *regexp.Regexp
 	filter *rxfilter.Filter
 	dfa    *rxdfa.DFA // nil when the expression has no DFA
-}
-
-type rxCompiled struct {
-	re     *regexp.Regexp
-	filter *rxfilter.Filter
-	dfa    *rxdfa.DFA
 }
 
 func newRX(opts plugintypes.OperatorOptions) (plugintypes.Operator, error) {
@@ -73,18 +69,17 @@ func newRX(opts plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &rxCompiled{re: re, filter: f}
+		op := &rxOp{re: re, filter: f}
 		// When the process's budget is spent (after many reloads with
 		// new expressions, or crafted traffic), an expression compiled
 		// from then on gets no DFA and is answered by regexp.
-		c.dfa, _ = rxdfa.Compile(expr, dfaBudget)
-		return c, nil
+		op.dfa, _ = rxdfa.Compile(expr, dfaBudget)
+		return op, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	c := v.(*rxCompiled)
-	return &rxOp{re: c.re, filter: c.filter, dfa: c.dfa}, nil
+	return v.(*rxOp), nil
 }
 
 func (o *rxOp) Evaluate(tx plugintypes.TransactionState, value string) bool {
