@@ -2,8 +2,6 @@ package rxdfa
 
 import (
 	"math/rand/v2"
-	"regexp"
-	"regexp/syntax"
 	"testing"
 	"time"
 
@@ -11,41 +9,25 @@ import (
 )
 
 type crsExpr struct {
-	expr string
-	re   *regexp.Regexp
-	tree *syntax.Regexp
-	dfa  *DFA
+	rxtest.Expr
+	dfa *DFA
 }
 
-// crsCorpus compiles every @rx expression of the embedded CRS as Seawall's
-// operator does, in dot-all, multi-line mode.
+// crsCorpus is every distinct CRS @rx expression, compiled as Seawall's
+// operator does, with its DFA.
 func crsCorpus(t *testing.T) []crsExpr {
 	t.Helper()
-	exprs, err := rxtest.CRSExpressions()
+	exprs, err := rxtest.CRSCorpus()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []crsExpr
-	seen := map[string]bool{}
 	for _, e := range exprs {
-		e = "(?sm)" + e
-		if seen[e] {
-			continue
-		}
-		seen[e] = true
-		re, err := regexp.Compile(e)
+		d, err := Compile(e.Source, nil)
 		if err != nil {
-			continue // binary expressions; Seawall does not give them a DFA
+			t.Fatalf("%q: %v", e.Source, err)
 		}
-		tree, err := syntax.Parse(e, syntax.Perl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := Compile(e, nil)
-		if err != nil {
-			t.Fatalf("%q: %v", e, err)
-		}
-		out = append(out, crsExpr{e, re, tree.Simplify(), d})
+		out = append(out, crsExpr{Expr: e, dfa: d})
 	}
 	if len(out) < 250 {
 		t.Fatalf("only %d CRS expressions", len(out))
@@ -62,8 +44,8 @@ func check(t *testing.T, c crsExpr, s string, budget *int) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := c.re.MatchString(s); got != want {
-		t.Errorf("%.120q on %.200q: DFA says %v, regexp %v", c.expr, s, got, want)
+	if want := c.Re.MatchString(s); got != want {
+		t.Errorf("%.120q on %.200q: DFA says %v, regexp %v", c.Source, s, got, want)
 		return false
 	}
 	return true
@@ -83,7 +65,7 @@ func TestCRSGenerated(t *testing.T) {
 	for _, c := range crsCorpus(t) {
 		failures := 0
 		for range n {
-			g := rxtest.Generate(c.tree, rng)
+			g := rxtest.Generate(c.Tree, rng)
 			for _, s := range []string{g, rxtest.Mutate(g, rng), rxtest.Wrap(g, rng), g[:len(g)/2]} {
 				checked++
 				if !check(t, c, s, &budget) {

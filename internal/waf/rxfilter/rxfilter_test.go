@@ -191,42 +191,25 @@ func TestFoldsNonASCII(t *testing.T) {
 
 // corpusEntry is one CRS expression ready for checking.
 type corpusEntry struct {
-	expr string
-	re   *regexp.Regexp
-	tree *syntax.Regexp
-	f    *Filter
+	rxtest.Expr
+	f *Filter
 }
 
-// crsCorpus compiles the distinct CRS @rx expressions as Seawall's
-// operator does ("(?sm)" prefix). Expressions Go's regexp rejects are
-// skipped (Coraza cannot run them either); the binary ones Seawall hands
-// to binaryregexp are kept, since the filter must be sound for every
-// expression Go's regexp accepts.
+// crsCorpus is every distinct CRS @rx expression, compiled as Seawall's
+// operator does, with its Filter.
 func crsCorpus(t *testing.T) []corpusEntry {
 	t.Helper()
-	exprs, err := rxtest.CRSExpressions()
+	exprs, err := rxtest.CRSCorpus()
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(exprs)
-	exprs = slices.Compact(exprs)
 	var out []corpusEntry
 	for _, e := range exprs {
-		expr := "(?sm)" + e
-		re, err := regexp.Compile(expr)
+		f, err := Compile(e.Source)
 		if err != nil {
-			t.Logf("skipping %q: %v", e, err)
-			continue
+			t.Fatalf("Compile(%q): %v", e.Source, err)
 		}
-		tree, err := syntax.Parse(expr, syntax.Perl)
-		if err != nil {
-			t.Fatalf("%q: regexp compiles but syntax.Parse fails: %v", expr, err)
-		}
-		f, err := Compile(expr)
-		if err != nil {
-			t.Fatalf("Compile(%q): %v", expr, err)
-		}
-		out = append(out, corpusEntry{expr: expr, re: re, tree: tree.Simplify(), f: f})
+		out = append(out, corpusEntry{Expr: e, f: f})
 	}
 	if len(out) < 200 {
 		t.Fatalf("only %d CRS expressions; the corpus did not load", len(out))
@@ -253,10 +236,10 @@ func TestSoundCRSGenerated(t *testing.T) {
 		}
 		failures := 0
 		for range n {
-			g := rxtest.Generate(c.tree, rng)
+			g := rxtest.Generate(c.Tree, rng)
 			for _, s := range []string{g, rxtest.Mutate(g, rng), rxtest.Mutate(g, rng), rxtest.Wrap(g, rng)} {
 				generated++
-				if !c.re.MatchString(s) {
+				if !c.Re.MatchString(s) {
 					continue
 				}
 				checked++
@@ -264,7 +247,7 @@ func TestSoundCRSGenerated(t *testing.T) {
 					failures++
 					lits, fold := c.f.Literals()
 					t.Errorf("unsound: %q matches %q but MayMatch is false (MinLen %d, literals %q, fold %v)",
-						c.expr, s, c.f.MinLen(), lits, fold)
+						c.Source, s, c.f.MinLen(), lits, fold)
 				}
 			}
 		}
@@ -306,9 +289,9 @@ func TestSoundCRSPayloads(t *testing.T) {
 				continue
 			}
 			rejected++
-			if c.re.MatchString(v) {
+			if c.Re.MatchString(v) {
 				matched++
-				t.Errorf("unsound: %q matches CRS payload %q but MayMatch is false", c.expr, v)
+				t.Errorf("unsound: %q matches CRS payload %q but MayMatch is false", c.Source, v)
 			}
 		}
 	}
