@@ -482,7 +482,7 @@ func (r *Rule) transformArg(arg types.MatchData, argIdx int, cache *transformati
 			} else {
 				value = v
 			}
-			*list = append(*list, argCacheEntry{
+			*list = append(*list, chainResult{
 				id:    r.transformationPrefixIDs[i],
 				value: transformationValue{arg: value, errs: errs},
 			})

@@ -301,9 +301,8 @@ func NewRuleGroup() RuleGroup {
 // slice. Each value is kept referenced until the phase ends, so its memory
 // cannot be reused for a different string with the same identity.
 type transformationCache struct {
-	values map[valueKey]int
-	lists  [][]argCacheEntry
-	pins   []string
+	values map[valueKey]int // index into slots
+	slots  []cacheSlot
 }
 
 // valueKey identifies a string by its bytes in memory: two strings with the
@@ -313,7 +312,14 @@ type valueKey struct {
 	n    int
 }
 
-type argCacheEntry struct {
+// cacheSlot is one value's cached chains. It keeps the value referenced
+// until the phase ends.
+type cacheSlot struct {
+	value  string
+	chains []chainResult
+}
+
+type chainResult struct {
 	id    int
 	value transformationValue
 }
@@ -325,31 +331,30 @@ func newTransformationCache() *transformationCache {
 // reset empties the cache for a new phase, keeping its memory.
 func (c *transformationCache) reset() {
 	clear(c.values)
-	for i := range c.lists {
-		clear(c.lists[i])
-		c.lists[i] = c.lists[i][:0]
+	for i := range c.slots {
+		c.slots[i].value = ""
+		clear(c.slots[i].chains)
+		c.slots[i].chains = c.slots[i].chains[:0]
 	}
-	c.lists = c.lists[:0]
-	clear(c.pins)
-	c.pins = c.pins[:0]
+	c.slots = c.slots[:0]
 }
 
 // entries returns the cached chains of one value, to be read and appended
 // to.
-func (c *transformationCache) entries(v string) *[]argCacheEntry {
+func (c *transformationCache) entries(v string) *[]chainResult {
 	k := valueKey{unsafe.StringData(v), len(v)}
 	if i, ok := c.values[k]; ok {
-		return &c.lists[i]
+		return &c.slots[i].chains
 	}
-	i := len(c.lists)
-	if i < cap(c.lists) {
-		c.lists = c.lists[:i+1]
+	i := len(c.slots)
+	if i < cap(c.slots) {
+		c.slots = c.slots[:i+1] // reuse the slot's chains from an earlier phase
 	} else {
-		c.lists = append(c.lists, nil)
+		c.slots = append(c.slots, cacheSlot{})
 	}
-	c.pins = append(c.pins, v)
+	c.slots[i].value = v
 	c.values[k] = i
-	return &c.lists[i]
+	return &c.slots[i].chains
 }
 
 type transformationValue struct {
