@@ -106,10 +106,10 @@ type DFA struct {
 
 	start *state
 
-	mu       sync.Mutex // guards states, wide and bytes
+	mu       sync.Mutex // guards states, bytes and stores into wide
 	states   map[string]*state
-	wide     map[wideKey]*state // transitions on non-ASCII runes
-	bytes    int                // memory held by states and wide, roughly
+	wide     sync.Map // wideKey → *state: transitions on non-ASCII runes, read without locking
+	bytes    int      // memory held by states and wide, roughly
 	maxBytes int
 	budget   *Budget
 }
@@ -167,7 +167,6 @@ func New(re *syntax.Regexp, b *Budget) (*DFA, error) {
 	d := &DFA{
 		prog:     prog,
 		states:   make(map[string]*state),
-		wide:     make(map[wideKey]*state),
 		maxBytes: MaxBytes,
 		budget:   b,
 	}
@@ -265,21 +264,20 @@ func (d *DFA) Match(s string) (bool, error) {
 	return m, nil
 }
 
+// stepWide is the transition on a non-ASCII rune: these are cached per
+// (state, rune), as the ASCII classes cannot hold them.
 func (d *DFA) stepWide(st *state, r rune) (*state, error) {
 	k := wideKey{st, r}
-	d.mu.Lock()
-	next, ok := d.wide[k]
-	d.mu.Unlock()
-	if ok {
-		return next, nil
+	if next, ok := d.wide.Load(k); ok {
+		return next.(*state), nil
 	}
 	next, err := d.step(st, r)
 	if err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
-	if d.bytes+wideCost <= d.maxBytes && d.budget.take(wideCost) {
-		d.wide[k] = next
+	if _, ok := d.wide.Load(k); !ok && d.bytes+wideCost <= d.maxBytes && d.budget.take(wideCost) {
+		d.wide.Store(k, next)
 		d.bytes += wideCost
 	}
 	d.mu.Unlock()
