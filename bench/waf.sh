@@ -329,27 +329,23 @@ for name, size in [("16k", 16 << 10), ("64k", 64 << 10), ("256k", 256 << 10), ("
     open(f"{run}/upload{name}.body", "w").write(body)
 open(f"{run}/boundary", "w").write(b)
 PY
-	cat >"$RUN/post10k.lua" <<EOF
-local f = io.open("$RUN/post10k.json"); wrk.body = f:read("*a"); f:close()
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Host"] = "shop.example.com"
-wrk.headers["User-Agent"] = "Mozilla/5.0 bench"
-wrk.headers["Accept"] = "*/*"
-EOF
-	sed "s#post10k.json#post10kfields.json#" "$RUN/post10k.lua" >"$RUN/post10kfields.lua"
-	cat >"$RUN/upload1m.lua" <<EOF
-local f = io.open("$RUN/upload1m.body"); wrk.body = f:read("*a"); f:close()
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=----seawallbench"
-wrk.headers["Host"] = "shop.example.com"
-wrk.headers["User-Agent"] = "Mozilla/5.0 bench"
-wrk.headers["Accept"] = "*/*"
-EOF
+	# The headers every request sends, as in the cpu and detect corpora.
 	cat >"$RUN/get.lua" <<EOF
 wrk.headers["Host"] = "shop.example.com"
 wrk.headers["User-Agent"] = "Mozilla/5.0 bench"
 wrk.headers["Accept"] = "*/*"
+EOF
+	wrkpost post10k "$RUN/post10k.json" application/json
+	wrkpost post10kfields "$RUN/post10kfields.json" application/json
+	wrkpost upload1m "$RUN/upload1m.body" "multipart/form-data; boundary=----seawallbench"
+}
+
+# wrkpost NAME BODYFILE CONTENT-TYPE: a wrk script POSTing BODYFILE.
+wrkpost() {
+	cat - "$RUN/get.lua" >"$RUN/$1.lua" <<EOF
+local f = io.open("$2"); wrk.body = f:read("*a"); f:close()
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "$3"
 EOF
 }
 
