@@ -307,38 +307,45 @@ func (s *Service) login(ctx context.Context, name, secret, ip string) (*Principa
 	}
 	if IsRobotName(name) {
 		rb, err := s.store.RobotByName(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			_, _ = s.verify(ctx, s.dummy, secret)
-			return nil, ErrUnauthenticated
-		}
-		if err != nil {
+		if err := s.checkSecret(ctx, err, func() string { return rb.SecretHash }, secret); err != nil {
 			return nil, err
 		}
-		ok, err := s.verify(ctx, rb.SecretHash, secret)
-		if err != nil && !errors.Is(err, ErrBadHash) {
-			return nil, err
-		}
-		if !ok || !s.robotUsable(rb) {
+		if !s.robotUsable(rb) {
 			return nil, ErrUnauthenticated
 		}
 		return &Principal{Kind: KindRobot, Name: name, Robot: rb, Via: "secret"}, nil
 	}
 	u, err := s.store.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		_, _ = s.verify(ctx, s.dummy, secret)
-		return nil, ErrUnauthenticated
-	}
-	if err != nil {
+	if err := s.checkSecret(ctx, err, func() string { return u.PasswordHash }, secret); err != nil {
 		return nil, err
 	}
-	ok, err := s.verify(ctx, u.PasswordHash, secret)
-	if err != nil && !errors.Is(err, ErrBadHash) {
-		return nil, err
-	}
-	if !ok || u.Disabled {
+	if u.Disabled {
 		return nil, ErrUnauthenticated
 	}
 	return &Principal{Kind: KindUser, Name: u.Name, User: u, Via: "password"}, nil
+}
+
+// checkSecret checks secret against the hash of an account the store was
+// asked for, lookupErr being what the store answered. An account that does
+// not exist costs a hash against a dummy all the same, so that timing does
+// not tell which names exist, and is ErrUnauthenticated like a wrong
+// secret.
+func (s *Service) checkSecret(ctx context.Context, lookupErr error, hash func() string, secret string) error {
+	if errors.Is(lookupErr, store.ErrNotFound) {
+		_, _ = s.verify(ctx, s.dummy, secret)
+		return ErrUnauthenticated
+	}
+	if lookupErr != nil {
+		return lookupErr
+	}
+	ok, err := s.verify(ctx, hash(), secret)
+	if err != nil && !errors.Is(err, ErrBadHash) {
+		return err
+	}
+	if !ok {
+		return ErrUnauthenticated
+	}
+	return nil
 }
 
 // loginToken checks an API token; name, when given, must be its user.
