@@ -1,17 +1,11 @@
 package waf_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/seawall-dev/seawall/internal/waf"
 )
 
 // redosRules are pass-through rules whose expressions backtrack
@@ -34,24 +28,7 @@ SecRule ARGS:redos2 "@rx ^(\w+\s?)*$" "id:10102,phase:2,deny,status:403,log,msg:
 // never finishes at these lengths), and the rule that must match still
 // matches, where an engine with a backtracking limit would let it pass.
 func TestReDoSLinear(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "redos-after-crs.conf"), []byte(redosRules), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := waf.Default()
-	cfg.Upstream = "http://127.0.0.1:9"
-	cfg.RateLimit.Enabled = false
-	cfg.Watch = false
-	cfg.RulesDir = dir
-	w, err := waf.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), waf.WithStdout(io.Discard),
-		waf.WithNext(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			io.WriteString(w, "ok\n")
-		})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := redosWAF(t)
 
 	// serve returns the fastest of several runs, which is the least
 	// disturbed by other work on the machine.
